@@ -1,0 +1,108 @@
+"""Plain records passed between stages. No stage imports Prefect or storage code."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file, read and decoded by ingest."""
+
+    path: str  # relative to the seeds folder, POSIX separators
+    sha256: str
+    format: str  # "html" or "text"
+    encoding: str
+    text: str
+    n_bytes: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input that did not make it; becomes one `quarantine` row."""
+
+    source_path: str
+    stage: str
+    reason: str  # short machine-readable code, e.g. "empty_file"
+    detail: str  # one human sentence
+    source_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a page (a line of a dump, a paragraph of HTML) with the extractor's verdict.
+
+    `role` is "body" for story text, "title"/"author"/"date"/"site" for metadata lines that
+    were recognised and moved into article fields, and "boilerplate" for removed blocks.
+    `reason` says why the block was removed (or, for metadata, what it was recognised as).
+    """
+
+    index: int
+    text: str
+    role: str
+    reason: str = ""
+
+    @property
+    def kept(self) -> bool:
+        return self.role != "boilerplate"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What extraction made of a Source: metadata and every block with its verdict."""
+
+    source: Source
+    extractor: str  # name and version, e.g. "dump_blocks_v1"
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    author: str | None = None
+    published_date: str | None = None  # ISO 8601 date, YYYY-MM-DD
+    site_name: str | None = None
+    url: str | None = None
+
+    @property
+    def body_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.role == "body"]
+
+    @property
+    def removed_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.role == "boilerplate"]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    index: int
+    text: str
+    char_start: int  # offsets into Article.text
+    char_end: int
+    language: str
+    paragraph_hash: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A normalized document: text is the paragraphs joined by blank lines; metadata cleaned."""
+
+    article_id: str
+    extracted: Extracted
+    text: str
+    language: str
+    paragraphs: tuple[Paragraph, ...] = field(default_factory=tuple)
+    title: str | None = None
+    author: str | None = None
+    published_date: str | None = None
+    site_name: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One entity mention; offsets index into the paragraph text."""
+
+    article_id: str
+    paragraph_index: int
+    char_start: int
+    char_end: int
+    text: str
+    label: str
+    canonical_name: str
+    entity_id: str

@@ -1,0 +1,1 @@
+"""One module per stage; each is plain Python over records, testable without Prefect."""

@@ -1,0 +1,104 @@
+"""ingest: a seeds/ file -> Source, or Rejected with a reason."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import charset_normalizer
+
+from pipeline.config import INPUT_SUFFIXES, PipelineConfig
+from pipeline.records import Rejected, Source
+
+STAGE = "ingest"
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+# A decoded text with more than this share of control characters is not text.
+_MAX_CONTROL_SHARE = 0.01
+
+
+def discover(seeds_dir: Path) -> list[str]:
+    """Every non-hidden file under seeds_dir, recursively, as sorted relative POSIX paths.
+
+    Files with other suffixes are listed too: ingest quarantines them rather than skipping
+    them silently. Symbolic links are listed and rejected by ingest, never followed.
+    """
+    found = []
+    for root, dirs, files in os.walk(seeds_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not name.startswith("."):
+                found.append(Path(root, name).relative_to(seeds_dir).as_posix())
+    return sorted(found)
+
+
+def ingest(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Source | Rejected:
+    path = Path(seeds_dir, relative_path)
+
+    def reject(reason: str, detail: str, sha256: str | None = None) -> Rejected:
+        return Rejected(relative_path, STAGE, reason, detail, sha256)
+
+    if path.is_symlink():
+        return reject("symlink", f"symbolic link to {os.readlink(path)!s}; links are not followed")
+    fmt = INPUT_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        return reject("unsupported_format",
+                      f"suffix {path.suffix or '(none)'!r} is not one of {sorted(INPUT_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+        if size > config.max_file_bytes:
+            return reject("too_large", f"{size} bytes is over the limit of {config.max_file_bytes}")
+        data = path.read_bytes()
+    except OSError as err:
+        return reject("unreadable", f"cannot read file: {err.strerror or err}")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data:
+        return reject("empty_file", "file has 0 bytes", sha256)
+    decoded = decode(data)
+    if isinstance(decoded, str):
+        return reject(decoded, _DECODE_DETAILS[decoded], sha256)
+    text, encoding = decoded
+    if not text.strip():
+        return reject("whitespace_only", "file holds only whitespace", sha256)
+    return Source(relative_path, sha256, fmt, encoding, text, len(data))
+
+
+_DECODE_DETAILS = {
+    "binary_file": "file holds NUL or control bytes: not a text or HTML document",
+    "undecodable": "no text encoding decodes this file",
+}
+
+
+def decode(data: bytes) -> tuple[str, str] | str:
+    """(text, encoding), or a reject reason code. UTF-8 first: detectors misread short UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(encoding), encoding)
+            except UnicodeDecodeError:
+                return "undecodable"
+    if b"\x00" in data:
+        return "binary_file"
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return "undecodable"
+    return _checked(str(best), best.encoding)
+
+
+def _checked(text: str, encoding: str) -> tuple[str, str] | str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if text and controls / len(text) > _MAX_CONTROL_SHARE:
+        return "binary_file"
+    return text, encoding
+

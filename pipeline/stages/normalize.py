@@ -1,0 +1,102 @@
+"""normalize: Extracted -> Article with Paragraphs (Unicode fixes, whitespace, offsets, language)."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+import unicodedata
+
+import ftfy
+import py3langid
+
+from pipeline.config import PipelineConfig
+from pipeline.records import Article, Extracted, Paragraph
+from pipeline.textutil import collapse_whitespace, count_words, sha256_hex, short_id
+
+STAGE = "normalize"
+PARAGRAPH_SEPARATOR = "\n\n"
+UNDETERMINED = "und"
+_URL_RE = re.compile(r"\S*(?:https?://|www\.)\S*")
+_LETTERS_RE = re.compile(r"[^\W\d_]{2,}")
+# Zero-width and other invisible format characters carry no text and break matching.
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+
+
+# Keep typographic quotes: they are the author's text, not an encoding error.
+_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
+
+
+class NormalizationError(ValueError):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def article_id_for(source_path: str) -> str:
+    """Article ids follow the file, so an edited document keeps its id."""
+    return short_id("a", source_path)
+
+
+def clean_text(text: str) -> str:
+    """ftfy repairs (mojibake, HTML entities), NFC, no invisible characters, one-space runs."""
+    text = ftfy.fix_text(text, _FTFY_CONFIG)
+    text = _INVISIBLE_RE.sub("", text)
+    return collapse_whitespace(unicodedata.normalize("NFC", text))
+
+
+def clean_optional(value: str | None) -> str | None:
+    cleaned = clean_text(value) if value else ""
+    return cleaned or None
+
+
+def paragraph_hash(text: str) -> str:
+    """Hash of the casefolded, whitespace-collapsed text: equal for syndicated copies."""
+    return sha256_hex(collapse_whitespace(text).casefold())
+
+
+def detect_language(text: str, min_words: int = 1) -> str:
+    """ISO 639 code, or "und" when there are fewer than min_words words of letters (URLs aside)."""
+    letters_only = _URL_RE.sub(" ", text)
+    if len(_LETTERS_RE.findall(letters_only)) < max(min_words, 1):
+        return UNDETERMINED
+    return py3langid.classify(letters_only)[0]
+
+
+def majority_language(texts: list[str], languages: list[str]) -> str | None:
+    """The language that carries the most words; a foreign footnote does not outvote the story."""
+    words: Counter[str] = Counter()
+    for text, language in zip(texts, languages):
+        if language != UNDETERMINED:
+            words[language] += count_words(text)
+    return min(words, key=lambda lang: (-words[lang], lang)) if words else None
+
+
+def normalize(extracted: Extracted, config: PipelineConfig) -> Article:
+    paragraphs_text = [t for t in (clean_text(b.text) for b in extracted.body_blocks) if t]
+    if not paragraphs_text:
+        raise NormalizationError("no_text_after_normalization",
+                                 "body blocks were empty after Unicode and whitespace cleanup")
+    text = PARAGRAPH_SEPARATOR.join(paragraphs_text)
+    detected = [detect_language(t, config.min_words_for_paragraph_language) for t in paragraphs_text]
+    article_language = majority_language(paragraphs_text, detected) or detect_language(text)
+    paragraphs = []
+    offset = 0
+    for index, (paragraph_text, language) in enumerate(zip(paragraphs_text, detected)):
+        if language == UNDETERMINED:
+            language = article_language  # too short to tell: inherit the article's language
+        end = offset + len(paragraph_text)
+        paragraphs.append(Paragraph(index, paragraph_text, offset, end, language,
+                                    paragraph_hash(paragraph_text)))
+        offset = end + len(PARAGRAPH_SEPARATOR)
+    return Article(
+        article_id=article_id_for(extracted.source.path),
+        extracted=extracted,
+        text=text,
+        language=article_language,
+        paragraphs=tuple(paragraphs),
+        title=clean_optional(extracted.title),
+        author=clean_optional(extracted.author),
+        published_date=extracted.published_date,
+        site_name=clean_optional(extracted.site_name),
+        url=clean_optional(extracted.url),
+    )
+

@@ -1,0 +1,1 @@
+"""Storage, kept apart from stage logic: deterministic Parquet and immutable versions."""

@@ -1,0 +1,98 @@
+"""Immutable, content-addressed versions under DATA/versions/<id>/ and an atomic `latest` link.
+
+A version directory is written in full under DATA/.staging/ and renamed into place, so a
+reader never sees half a version; `latest` is a relative symlink replaced with os.replace.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipeline.storage.parquet import write_parquet
+from pipeline.textutil import sha256_hex
+
+MANIFEST = "manifest.json"
+LATEST = "latest"
+VERSIONS = "versions"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version_id: str
+    path: Path
+    created: bool  # False when an identical version already existed
+    latest_moved: bool
+    manifest: dict
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+class VersionStore:
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.versions_dir = self.data_dir / VERSIONS
+        self.latest_link = self.data_dir / LATEST
+
+    def latest_version(self) -> str | None:
+        try:
+            return Path(os.readlink(self.latest_link)).name
+        except OSError:
+            return None
+
+    def publish(self, tables: dict[str, pa.Table], manifest: dict, move_latest: bool) -> PublishResult:
+        """Write tables and manifest as a version; point `latest` at it when move_latest."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        staging_root = self.data_dir / ".staging"
+        staging_root.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=staging_root))
+        try:
+            files = {name: write_parquet(table, staging / f"{name}.parquet")
+                     for name, table in sorted(tables.items())}
+            manifest = {**manifest, "tables": files}
+            # The id hashes everything the manifest says, including each file's checksum.
+            version_id = sha256_hex(canonical_json(manifest))[:16]
+            manifest = {"version_id": version_id, **manifest}
+            (staging / MANIFEST).write_text(canonical_json(manifest), encoding="utf-8")
+            _fsync_tree(staging)
+            final = self.versions_dir / version_id
+            created = not final.exists()
+            if created:
+                os.rename(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        latest_moved = move_latest and self.latest_version() != version_id
+        if latest_moved:
+            self._point_latest_at(version_id)
+        return PublishResult(version_id, final, created, latest_moved, manifest)
+
+    def _point_latest_at(self, version_id: str) -> None:
+        temporary = self.data_dir / f".{LATEST}.{os.getpid()}"
+        temporary.unlink(missing_ok=True)
+        os.symlink(Path(VERSIONS) / version_id, temporary)
+        os.replace(temporary, self.latest_link)
+
+    def record_run(self, entry: dict) -> None:
+        """Append one line to DATA/runs.jsonl: the only place that holds wall-clock times."""
+        entry = {"finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}
+        with open(self.data_dir / "runs.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def _fsync_tree(directory: Path) -> None:
+    for child in directory.iterdir():
+        with open(child, "rb") as handle:
+            os.fsync(handle.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,158 @@
+"""The real Prefect flow over seeds/, loaded back with pandas and DuckDB."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+import pipeline
+from pipeline.cli import main as cli_main
+from pipeline.flows import corpus_flow
+from pipeline.schema import TABLES
+from pipeline.textmetrics import bow_f1
+
+from conftest import REPO, SEEDS
+
+# Seed 001 is a clean copy of the story in the page dump 000: extraction must recover it.
+SEED_000_VS_001_MIN_F1 = 0.95
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    data = tmp_path_factory.mktemp("run1") / "data"
+    summary = corpus_flow(seeds_dir=str(SEEDS), data_dir=str(data))
+    return data, summary
+
+
+def article_for(articles: pd.DataFrame, prefix: str) -> pd.Series:
+    (row,) = [r for _, r in articles.iterrows() if r.source_path.startswith(prefix)]
+    return row
+
+
+def test_five_inputs_give_five_validated_articles(first_run):
+    data, summary = first_run
+    assert (summary.n_inputs, summary.n_articles, len(summary.quarantined)) == (5, 5, 0)
+    assert summary.validation_success and summary.version_created and summary.latest_moved
+    assert (data / "latest").resolve() == (data / "versions" / summary.version_id).resolve()
+    articles = pd.read_parquet(data / "latest" / "articles.parquet")
+    assert len(articles) == 5 and articles.article_id.is_unique
+    assert set(articles.source_path) == {p.name for p in SEEDS.glob("*.txt")}
+    manifest = json.loads((data / "latest" / "manifest.json").read_text())
+    assert manifest["version_id"] == summary.version_id
+    assert manifest["validation"]["success"] is True
+    assert {name: info["rows"] for name, info in manifest["tables"].items()}["articles"] == 5
+    assert len(manifest["inputs"]) == 5 and manifest["model"].startswith("en_core_web_sm")
+
+
+def test_page_dump_body_matches_clean_copy(first_run):
+    data, _ = first_run
+    articles = pipeline.load("articles", data_dir=data)
+    dump, clean = article_for(articles, "000_"), article_for(articles, "001_")
+    f1 = bow_f1(dump.text, clean.text)
+    assert f1 >= SEED_000_VS_001_MIN_F1, f1
+    assert "Popular Posts" not in dump.text and "Sign in" not in dump.text
+
+
+def test_metadata_from_dumps(first_run):
+    data, _ = first_run
+    articles = pipeline.load("articles", data_dir=data)
+    seed0, seed1, seed2 = (article_for(articles, p) for p in ("000_", "001_", "002_"))
+    assert seed0.title == "Xinjiang Kazakh plans political party to counter China’s Xi"
+    assert str(seed0.published_date) == "2025-08-17" and seed0.site_name == "America Age"
+    assert seed2.author == "Zarina Mukanova" and str(seed2.published_date) == "2024-05-07"
+    assert pd.isna(seed1.published_date)
+
+
+def test_entities_join_through_duckdb(first_run):
+    data, _ = first_run
+    latest = (data / "latest").as_posix()
+    rows = duckdb.sql(f"""
+        SELECT e.text, e.label, e.canonical_name, a.source_path,
+               substr(p.text, e.char_start + 1, e.char_end - e.char_start) AS span
+        FROM '{latest}/entities.parquet' e
+        JOIN '{latest}/paragraphs.parquet' p USING (article_id, paragraph_index)
+        JOIN '{latest}/articles.parquet' a USING (article_id)
+    """).df()
+    assert len(rows) > 100
+    assert (rows.span == rows.text).all()
+    people = set(rows[rows.label == "PERSON"].canonical_name)
+    places = set(rows[rows.label.isin(["GPE", "LOC"])].canonical_name)
+    assert any("Bilash" in name for name in people)
+    assert any("Tokayev" in name for name in people)
+    assert "Xinjiang" in places and "Kazakhstan" in places
+
+
+def test_boilerplate_table_explains_removed_blocks(first_run):
+    data, _ = first_run
+    boilerplate = pipeline.load("boilerplate", data_dir=data)
+    articles = pipeline.load("articles", data_dir=data)
+    seed0 = article_for(articles, "000_")
+    removed = boilerplate[boilerplate.article_id == seed0.article_id]
+    assert len(removed) > 50 and removed.reason.str.len().gt(0).all()
+    assert removed.text.str.contains("Popular Posts").any()
+
+
+def test_rerun_publishes_nothing_new_and_fresh_folder_is_byte_identical(first_run, tmp_path):
+    data, summary = first_run
+    again = corpus_flow(seeds_dir=str(SEEDS), data_dir=str(data))
+    assert again.version_id == summary.version_id and not again.version_created
+    assert "nothing new published" in "\n".join(again.lines())
+
+    fresh = tmp_path / "data"
+    other = corpus_flow(seeds_dir=str(SEEDS), data_dir=str(fresh), shard_size=2)
+    assert other.version_id == summary.version_id
+    for name in TABLES:
+        first = (data / "latest" / f"{name}.parquet").read_bytes()
+        assert first == (fresh / "latest" / f"{name}.parquet").read_bytes(), name
+
+
+def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "binary.html").write_bytes(bytes(range(256)) * 16)
+    (seeds / "nested").mkdir()
+    (seeds / "nested" / "only chrome.txt").write_text("Home\nAbout\nContact\n© 2024 Example\n")
+    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(tmp_path / "data"))
+    assert summary.n_inputs == 8 and summary.n_articles == 5 and summary.validation_success
+    quarantine = pipeline.load("quarantine", data_dir=tmp_path / "data").set_index("source_path")
+    assert sorted(quarantine.index) == ["binary.html", "empty.txt", "nested/only chrome.txt"]
+    assert (quarantine.stage["binary.html"], quarantine.reason["binary.html"]) == ("ingest", "binary_file")
+    assert (quarantine.stage["empty.txt"], quarantine.reason["empty.txt"]) == ("ingest", "empty_file")
+    assert (quarantine.stage["nested/only chrome.txt"], quarantine.reason["nested/only chrome.txt"]) == (
+        "extract", "no_body")
+    assert quarantine.detail.str.len().gt(0).all()
+
+
+def test_failed_validation_keeps_latest_and_exits_nonzero(first_run, tmp_path, capsys):
+    data, summary = first_run
+    strict = tmp_path / "expectations"
+    shutil.copytree(REPO / "expectations", strict)
+    suite = json.loads((strict / "articles.json").read_text())
+    suite["expectations"].append({"type": "expect_table_row_count_to_be_between",
+                                  "kwargs": {"min_value": 0, "max_value": 1}})
+    (strict / "articles.json").write_text(json.dumps(suite))
+    code = cli_main(["run", "--seeds", str(SEEDS), "--data", str(data), "--expectations", str(strict)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED" in out and "articles" in out and "expect_table_row_count_to_be_between" in out
+    assert (data / "latest").resolve().name == summary.version_id
+
+
+def test_console_script_runs_and_prints_summary(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--seeds", str(SEEDS),
+                           "--data", str(tmp_path / "data")],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for label in ("inputs found:     5", "articles:         5", "quarantined:      0",
+                  "validation:       passed", "version:", "elapsed:"):
+        assert label in done.stdout
+    assert "extract+normalize: shard 1/1" in done.stderr

@@ -1,0 +1,252 @@
+"""Extract stage: our dump classifier on tiny hand-made dumps and the seeds; trafilatura on HTML."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.records import Source
+from pipeline.stages.extract import HTML_EXTRACTOR, ExtractionError, extract
+from pipeline.stages.extract_dump import DUMP_EXTRACTOR, extract_dump
+from pipeline.textmetrics import bow_f1, bow_prf
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+STORY = [
+    "Farmers across the northern steppe have begun replacing diesel generators with solar powered "
+    "water pumps, cutting their fuel bills by more than half during the dry summer months.",
+    "The shift started three years ago when a cooperative near the river pooled its savings to buy "
+    "a first set of panels, and the results persuaded the neighbouring villages to follow.",
+    "Water for the herds",
+    "Officials say the regional grid cannot reach many of the remote pastures, so off-grid power is "
+    "the only practical option for herders who move their animals with the seasons.",
+    "“It changed everything for us,” said one herder.",
+    "Banks in the region have started to offer small loans for the equipment, and a local workshop "
+    "now repairs the pumps so that families do not have to wait weeks for spare parts from the city.",
+]
+
+
+def src(text: str, fmt: str = "text", path: str = "x.txt") -> Source:
+    return Source(path=path, sha256="0" * 64, format=fmt, encoding="utf-8", text=text,
+                  n_bytes=len(text.encode()))
+
+
+def seed(prefix: str) -> Source:
+    path = next(SEEDS.glob(f"{prefix}_*.txt"))
+    return src(path.read_text(encoding="utf-8"), path=path.name)
+
+
+def roles(ex) -> dict[str, str]:
+    return {b.text: b.role for b in ex.blocks}
+
+
+def assert_every_line_once(text: str, ex) -> None:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    assert [b.text for b in ex.blocks] == lines
+    assert [b.index for b in ex.blocks] == list(range(len(lines)))
+    assert all(b.role in {"body", "title", "author", "date", "site", "boilerplate"} for b in ex.blocks)
+    assert all(b.reason for b in ex.blocks if b.role == "boilerplate")
+
+
+# --- textmetrics -----------------------------------------------------------------------------
+
+def test_bow_prf_counts_multiset_overlap():
+    p, r, f = bow_prf("the cat the cat sat", "The cat sat on the mat")
+    # overlap: the x2, cat x1, sat x1 = 4; predicted 5 tokens, gold 6
+    assert p == pytest.approx(4 / 5) and r == pytest.approx(4 / 6)
+    assert f == pytest.approx(2 * p * r / (p + r))
+    assert bow_f1("", "gold text") == 0.0
+    assert bow_f1("Same words, here!", "same WORDS here") == 1.0
+
+
+# --- hand-made dumps ---------------------------------------------------------------------------
+
+def test_menu_story_footer():
+    dump = "\n".join([
+        "Prairie Ledger", "  * Home", "  * World", "  * Business", "  * Sport",
+        "Steppe farmers turn to solar pumps", "By Aigerim Sadykova", "March 5, 2024",
+        *STORY,
+        "About us", "Contact us", "Privacy Policy", "© 2024 Prairie Ledger. All Rights Reserved.",
+    ]) + "\n"
+    ex = extract_dump(src(dump))
+    assert ex.extractor == DUMP_EXTRACTOR
+    assert_every_line_once(dump, ex)
+    r = roles(ex)
+    for line in STORY:  # short lines inside the story (subheading, quote) are kept too
+        assert r[line] == "body", line
+    for line in ("* Home", "* World", "About us", "Contact us", "Privacy Policy",
+                 "© 2024 Prairie Ledger. All Rights Reserved."):
+        assert r[line] == "boilerplate", line
+    assert ex.title == "Steppe farmers turn to solar pumps"
+    assert r["Steppe farmers turn to solar pumps"] == "title"
+    assert ex.author == "Aigerim Sadykova" and r["By Aigerim Sadykova"] == "author"
+    assert ex.published_date == "2024-03-05"
+    assert ex.site_name == "Prairie Ledger"
+
+
+def test_share_bar_prev_next_popular_and_sign_in_are_removed():
+    dump = "\n\n".join([
+        "Share", "Facebook Twitter Email Print",
+        *STORY,
+        "Share This Article", "Twitter Email Copy Link Print",
+        "Previous Article Local team wins the regional cup after extra time",
+        "Next Article Snow expected in the mountains this weekend",
+        "Popular Posts",
+        "Ten ways to save on heating this winter",
+        "Some readers have found that small changes to their homes can…",
+        "Have an existing account? Sign In",
+        "Sign in to your account", "Lost your password?",
+    ]) + "\n"
+    ex = extract_dump(src(dump))
+    assert_every_line_once(dump, ex)
+    body = [b.text for b in ex.body_blocks]
+    assert body == STORY
+    removed = {b.text: b.reason for b in ex.removed_blocks}
+    assert "share" in removed["Facebook Twitter Email Print"]
+    assert "sign in" in removed["Sign in to your account"]
+    assert removed["Popular Posts"]
+    assert "Ten ways to save on heating this winter" in removed
+
+
+def test_menu_repeated_twice_and_no_year_from_story_as_date():
+    menu = ["  * News", "  * Opinion", "  * Culture", "  * Video"]
+    story = [s.replace("three years ago", "in 2019") for s in STORY]
+    dump = "\n".join(menu + menu + story) + "\n"
+    ex = extract_dump(src(dump))
+    assert_every_line_once(dump, ex)
+    assert [b.text for b in ex.body_blocks] == story
+    assert ex.published_date is None  # "in 2019" inside the prose is not a publication date
+
+
+def test_comment_section_after_story_is_dropped():
+    comments = [
+        "3 Comments",
+        "Jane Roe says:",
+        "March 6, 2024 at 10:45 am",
+        "I think this is a wonderful development and I hope that more villages in the region will follow.",
+        "Reply",
+        "Sam Poe says:",
+        "March 6, 2024 at 11:02 am",
+        "Solar panels are great but the batteries are the real problem, and nobody ever talks about that.",
+        "Reply",
+    ]
+    dump = "\n".join(STORY + comments) + "\n"
+    ex = extract_dump(src(dump))
+    assert [b.text for b in ex.body_blocks] == STORY
+
+
+# --- seeds -------------------------------------------------------------------------------------
+
+def test_seed_000_body_matches_clean_copy_001():
+    body0 = "\n".join(b.text for b in extract_dump(seed("000")).body_blocks)
+    body1 = "\n".join(b.text for b in extract_dump(seed("001")).body_blocks)
+    assert bow_f1(body0, body1) >= 0.95
+
+
+def test_seed_000_metadata_and_chrome():
+    s = seed("000")
+    ex = extract_dump(s)
+    assert_every_line_once(s.text, ex)
+    assert ex.title == "Xinjiang Kazakh plans political party to counter China’s Xi"
+    assert ex.published_date == "2025-08-17"
+    assert ex.site_name == "America Age"
+    body = "\n".join(b.text for b in ex.body_blocks)
+    assert body.startswith("BEIJING (AP)")
+    assert body.rstrip().endswith("“Someone needs to speak up.”")
+    for chrome in ("Previous Article", "Popular Posts", "Sign in to your account", "Share This Article",
+                   "All Rights Reserved", "Trending", "Our commitment to accuracy"):
+        assert chrome not in body, chrome
+
+
+def test_seed_001_has_no_date_from_story():
+    ex = extract_dump(seed("001"))
+    assert ex.published_date is None
+    assert "Discussion about this post" in [b.text for b in ex.removed_blocks]
+
+
+def test_seed_002_author_date_footnotes():
+    s = seed("002")
+    ex = extract_dump(s)
+    assert_every_line_once(s.text, ex)
+    assert ex.author == "Zarina Mukanova"
+    assert ex.published_date == "2024-05-07"
+    body = [b.text for b in ex.body_blocks]
+    assert any(t.startswith("[1] ") for t in body) and any(t.startswith("[13] ") for t in body)
+    assert any("Әділет" in t for t in body)  # the Cyrillic footnote
+    assert ex.blocks[-1].text == "Comments" and ex.blocks[-1].role == "boilerplate"
+
+
+def test_seed_003_and_004_titles_and_endings():
+    ex3 = extract_dump(seed("003"))
+    assert ex3.title == "Kazakhstan Turns a Blind Eye to the Opposition Riddle"
+    assert {"Leave a Reply"} <= {b.text for b in ex3.removed_blocks}
+    ex4 = extract_dump(seed("004"))
+    assert ex4.title == "January in Central Asia: a wave of Progress in Kazakhstan"
+    assert "Recommended Posts" in {b.text for b in ex4.removed_blocks}
+    assert ex4.body_blocks[0].text.startswith("January editorial.")
+
+
+def test_extract_dispatches_text_and_rejects_dump_without_body():
+    s = seed("001")
+    assert extract(s).extractor == DUMP_EXTRACTOR
+    chrome = "\n".join(["  * Home", "  * News", "Sign in", "Share", "© 2024 Example. All rights reserved."])
+    with pytest.raises(ExtractionError) as err:
+        extract(src(chrome))
+    assert err.value.reason == "no_body"
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Steppe farmers turn to solar pumps | Prairie Ledger</title>
+<meta property="og:site_name" content="Prairie Ledger">
+<meta name="author" content="Aigerim Sadykova">
+<meta property="article:published_time" content="2024-03-05T08:00:00Z">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World news</a></li></ul></nav>
+<article>
+<h1>Steppe farmers turn to solar pumps</h1>
+<p class="byline">By Aigerim Sadykova</p>
+{paras}
+</article>
+<footer><p>Copyright 2024 Prairie Ledger. All rights reserved.</p><p>Privacy policy</p></footer>
+</body></html>
+"""
+
+
+def test_html_keeps_story_and_metadata_and_lists_removed_chrome():
+    paras = "\n".join(f"<p>{p}</p>" for p in STORY if len(p.split()) > 10)
+    html = PAGE.format(paras=paras)
+    ex = extract(src(html, fmt="html", path="x.html"))
+    assert ex.extractor == HTML_EXTRACTOR
+    assert ex.title == "Steppe farmers turn to solar pumps"
+    assert ex.author == "Aigerim Sadykova"
+    assert ex.published_date == "2024-03-05"
+    assert ex.site_name == "Prairie Ledger"
+    body = "\n".join(b.text for b in ex.body_blocks)
+    for p in STORY:
+        if len(p.split()) > 10:
+            assert p in body
+    assert "Home" not in body and "Copyright" not in body
+    removed = {b.text: b.reason for b in ex.removed_blocks}
+    assert "Home" in removed and "World news" in removed
+    assert "Copyright 2024 Prairie Ledger. All rights reserved." in removed
+    assert all("outside trafilatura main content" in reason for reason in removed.values())
+    assert [b.index for b in ex.blocks] == list(range(len(ex.blocks)))
+    # page order: nav before the story, footer after it
+    idx = {b.text: b.index for b in ex.blocks}
+    assert idx["Home"] < ex.body_blocks[0].index < idx["Privacy policy"]
+
+
+def test_html_without_body_raises():
+    html = ("<!DOCTYPE html><html><head><title>Gallery</title></head><body>"
+            "<div><img src='a.jpg'><img src='b.jpg'></div><script>var x = 1;</script></body></html>")
+    with pytest.raises(ExtractionError) as err:
+        extract(src(html, fmt="html", path="x.html"))
+    assert err.value.reason == "no_body"
+
+
+def test_unknown_format_raises():
+    with pytest.raises(ExtractionError):
+        extract(src("x", fmt="pdf"))

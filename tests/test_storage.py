@@ -1,0 +1,48 @@
+import os
+
+import pyarrow.parquet as pq
+
+from pipeline import load, schema
+from pipeline.storage.versions import VersionStore
+
+
+def tables(title: str = "One") -> dict:
+    article = {"article_id": "a1", "source_path": "x.txt", "source_sha256": "0" * 64,
+               "source_format": "text", "encoding": "utf-8", "title": title, "language": "en",
+               "text": "Body.", "n_paragraphs": 1, "n_words": 1, "n_chars": 5,
+               "extractor": "x_v1", "boilerplate_ratio": 0.5, "content_sha256": "1" * 64}
+    return {"articles": schema.to_arrow(schema.ARTICLES, [article]),
+            "quarantine": schema.to_arrow(schema.QUARANTINE, [])}
+
+
+def test_same_content_same_version_and_bytes(tmp_path):
+    store = VersionStore(tmp_path)
+    first = store.publish(tables(), {"config": {}}, move_latest=True)
+    again = store.publish(tables(), {"config": {}}, move_latest=True)
+    assert first.created and not again.created and first.version_id == again.version_id
+    other = VersionStore(tmp_path / "elsewhere").publish(tables(), {"config": {}}, move_latest=True)
+    assert other.version_id == first.version_id
+    assert (other.path / "articles.parquet").read_bytes() == (first.path / "articles.parquet").read_bytes()
+    assert not any((tmp_path / ".staging").iterdir())
+
+
+def test_latest_moves_only_when_asked(tmp_path):
+    store = VersionStore(tmp_path)
+    good = store.publish(tables("One"), {}, move_latest=True)
+    bad = store.publish(tables("Two"), {}, move_latest=False)
+    assert bad.version_id != good.version_id and bad.path.is_dir() and not bad.latest_moved
+    assert store.latest_version() == good.version_id
+    assert os.readlink(tmp_path / "latest") == f"versions/{good.version_id}"
+    assert load("articles", data_dir=tmp_path).title.tolist() == ["One"]
+    assert load("articles", data_dir=tmp_path, version=bad.version_id).title.tolist() == ["Two"]
+
+
+def test_parquet_carries_column_descriptions_and_sorted_rows(tmp_path):
+    rows = [{"source_path": p, "stage": "ingest", "reason": "empty_file", "detail": "d"} for p in "cab"]
+    result = VersionStore(tmp_path).publish(
+        {"quarantine": schema.to_arrow(schema.QUARANTINE, rows)}, {}, move_latest=True)
+    path = result.path / "quarantine.parquet"
+    field = pq.read_schema(path).field("reason")
+    assert field.metadata[b"description"] == b"Short reason code."
+    assert pq.read_table(path).column("source_path").to_pylist() == ["a", "b", "c"]
+    assert result.manifest["tables"]["quarantine"]["rows"] == 3
