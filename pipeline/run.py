@@ -30,7 +30,8 @@ class RunSummary:
     def lines(self) -> list[str]:
         reasons = Counter(f"{stage}/{reason}" for _, stage, reason in self.quarantined)
         out = [
-            f"inputs found:     {self.n_inputs}",
+            f"inputs found:     {self.n_inputs}"
+            + ("  (WARNING: no .txt/.html/.htm files: is --seeds right?)" if not self.n_inputs else ""),
             f"articles:         {self.n_articles}",
             f"quarantined:      {len(self.quarantined)}"
             + (f"  ({', '.join(f'{r}: {n}' for r, n in sorted(reasons.items()))})" if reasons else ""),
@@ -44,10 +45,8 @@ class RunSummary:
             f"validation:       {'passed' if self.validation_success else 'FAILED'}",
         ]
         out += [f"    {line}" for line in self.validation_failures]
-        if not self.version_created:
-            version_note = "unchanged: identical to an existing version, nothing new published"
-        else:
-            version_note = "new version"
+        version_note = ("new version" if self.version_created
+                        else "unchanged: identical to an existing version, nothing new published")
         out.append(f"version:          {self.version_id} ({version_note})")
         if self.validation_success:
             out.append(f"tables:           {Path(self.data_dir, 'latest')}/ -> {self.tables_dir}")

@@ -113,15 +113,35 @@ def test_rerun_publishes_nothing_new_and_fresh_folder_is_byte_identical(first_ru
         assert first == (fresh / "latest" / f"{name}.parquet").read_bytes(), name
 
 
-def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path):
+HTML_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<title>Activists in Almaty demand answers | Steppe Post</title>
+<meta name="author" content="Aigerim Sultanova"><meta property="article:published_time" content="2024-03-02">
+</head><body><nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
+<article><h1>Activists in Almaty demand answers</h1>
+<p>Relatives of people detained in Xinjiang gathered outside the Chinese consulate in Almaty on Saturday,
+holding photographs of their missing family members and asking for news of them.</p>
+<p>Serikzhan Bilash, who founded the Atajurt group, said the government of Kazakhstan should raise the
+cases directly with Beijing instead of staying silent about the fate of ethnic Kazakhs.</p>
+<p>Officials in Astana did not respond to requests for comment on the gathering or on the petitions.</p>
+</article><footer><p>Copyright 2024 Steppe Post. All rights reserved.</p></footer></body></html>"""
+
+
+def test_html_and_bad_inputs_in_one_run(tmp_path):
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
+    (seeds / "page.html").write_text(HTML_PAGE, encoding="utf-8")
     (seeds / "empty.txt").write_bytes(b"")
     (seeds / "binary.html").write_bytes(bytes(range(256)) * 16)
     (seeds / "nested").mkdir()
     (seeds / "nested" / "only chrome.txt").write_text("Home\nAbout\nContact\n© 2024 Example\n")
     summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(tmp_path / "data"))
-    assert summary.n_inputs == 8 and summary.n_articles == 5 and summary.validation_success
+    assert summary.n_inputs == 9 and summary.n_articles == 6 and summary.validation_success
+    articles = pipeline.load("articles", data_dir=tmp_path / "data").set_index("source_path")
+    page = articles.loc["page.html"]
+    assert page.source_format == "html" and page.extractor.startswith("trafilatura")
+    assert page.author == "Aigerim Sultanova" and str(page.published_date) == "2024-03-02"
+    assert "consulate in Almaty" in page.text and "Home" not in page.text
+    assert page.n_paragraphs == 3
     quarantine = pipeline.load("quarantine", data_dir=tmp_path / "data").set_index("source_path")
     assert sorted(quarantine.index) == ["binary.html", "empty.txt", "nested/only chrome.txt"]
     assert (quarantine.stage["binary.html"], quarantine.reason["binary.html"]) == ("ingest", "binary_file")
