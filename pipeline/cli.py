@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_SHARD_SIZE
 
-EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR = 0, 1, 2, 3
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -16,14 +16,19 @@ def _run(args: argparse.Namespace) -> int:
     if not seeds.is_dir():
         print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    data.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     print(f"pipeline: running the news-corpus flow on {seeds}/ into {data}/ "
           "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
     from pipeline.flows import corpus_flow  # imports Prefect: keep `--help` fast
 
-    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
-                          expectations_dir=args.expectations)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
+                              expectations_dir=args.expectations)
+    except OSError as err:  # full disk, permissions: name the path rather than dump a traceback
+        print(f"error: {err.strerror or err} ({err.filename or data}); latest was not moved",
+              file=sys.stderr)
+        return EXIT_IO_ERROR
     summary.elapsed_s = time.perf_counter() - started
     print("\n".join(["", "summary", "-------", *summary.lines()]))
     return EXIT_OK if summary.ok else EXIT_VALIDATION_FAILED

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
 import pyarrow as pa
 
@@ -66,7 +67,7 @@ def build_tables(articles: list[Article], rejected: list[Rejected],
         "articles": schema.to_arrow(schema.ARTICLES, [
             article_row(a, duplicates.get(a.article_id)) for a in articles]),
         "paragraphs": schema.to_arrow(schema.PARAGRAPHS, paragraphs),
-        "entities": schema.to_arrow(schema.ENTITIES, [vars(m) for m in mentions]),
+        "entities": schema.to_arrow(schema.ENTITIES, [asdict(m) for m in mentions]),
         "boilerplate": schema.to_arrow(schema.BOILERPLATE, boilerplate),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
