@@ -1,11 +1,10 @@
 """Text similarity metrics shared by the extraction benchmark and the tests."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import NamedTuple
 
-_TOKEN = re.compile(r"\w+")
+from pipeline.textutil import WORD_RE
 
 
 class PRF(NamedTuple):
@@ -16,7 +15,7 @@ class PRF(NamedTuple):
 
 def bow_tokens(text: str) -> list[str]:
     """Lower-cased `\\w+` tokens (Python 3 Unicode `\\w`), as the boilerplate-dev README defines them."""
-    return _TOKEN.findall(text.lower())
+    return WORD_RE.findall(text.lower())
 
 
 def bow_prf(pred: str, gold: str) -> PRF:

@@ -14,10 +14,10 @@ from trafilatura.utils import load_html
 
 from pipeline.records import Block, Extracted, Source
 from pipeline.stages.extract_dump import chrome_reason, extract_dump, parse_date
+from pipeline.textutil import WORD_RE
 
 HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v1"
 
-_WORD = re.compile(r"\w+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Elements whose boundaries start a new text block on the rendered page.
 _BLOCK_TAGS = frozenset("""
@@ -45,13 +45,13 @@ def extract(source: Source) -> Extracted:
         result = extract_dump(source)
     else:
         raise ExtractionError("unsupported_format", f"no extractor for format {source.format!r}")
-    if not any(_WORD.search(b.text) for b in result.body_blocks):
+    if not any(WORD_RE.search(b.text) for b in result.body_blocks):
         raise ExtractionError("no_body", f"{result.extractor} found no body text in {source.path}")
     return result
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(WORD_RE.findall(text.lower()))
 
 
 def _page_lines(html: str) -> list[str]:

@@ -14,10 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.records import Block, Extracted, Source
+from pipeline.textutil import WORD_RE
 
 DUMP_EXTRACTOR = "dump_blocks_v1"
-
-_WORD = re.compile(r"\w+")
 
 # Function words: prose has many of them, menus, teasers and tag lists have few.
 _STOPWORDS = frozenset("""
@@ -113,12 +112,12 @@ class _Line:
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(WORD_RE.findall(text.lower()))
 
 
 def chrome_reason(text: str) -> str:
     """Why a short line looks like site chrome (share bar, sign-in, copyright, ...), or ""."""
-    if len(_WORD.findall(text)) > 12:
+    if len(WORD_RE.findall(text)) > 12:
         return ""
     for pattern, reason in _BOILERPLATE:
         if pattern.search(text):
@@ -133,7 +132,7 @@ def _features(lines: list[str]) -> list[_Line]:
         key = _norm(text)
         bullet = bool(_BULLET.match(text))
         content = _BULLET.sub("", text, count=1) if bullet else text
-        toks = _WORD.findall(content.lower())
+        toks = WORD_RE.findall(content.lower())
         n = len(toks)
         stop = sum(t in _STOPWORDS for t in toks) / n if n else 0.0
         ends = bool(re.search(r"[.!?:;][\"'”’)\]]*$", content))
@@ -220,7 +219,7 @@ def _site_from_copyright(lines: list[_Line]) -> str | None:
             m = _COPYRIGHT_NAME.search(ln.text)
             if m:
                 name = m.group(1).strip(" .,|-")
-                if 1 <= len(_WORD.findall(name)) <= 6 and not re.search(r"\d{4}", name):
+                if 1 <= len(WORD_RE.findall(name)) <= 6 and not re.search(r"\d{4}", name):
                     return name
     return None
 
