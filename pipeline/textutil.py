@@ -12,6 +12,11 @@ def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))
 
 
+def word_key(text: str) -> str:
+    """Lowercased words joined by one space: equal for lines that differ only in case or punctuation."""
+    return " ".join(WORD_RE.findall(text.lower()))
+
+
 def collapse_whitespace(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 

@@ -14,7 +14,7 @@ from trafilatura.utils import load_html
 
 from pipeline.records import Block, Extracted, Source
 from pipeline.stages.extract_dump import chrome_reason, extract_dump, parse_date
-from pipeline.textutil import WORD_RE
+from pipeline.textutil import WORD_RE, word_key
 
 HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v1"
 
@@ -50,10 +50,6 @@ def extract(source: Source) -> Extracted:
     return result
 
 
-def _norm(text: str) -> str:
-    return " ".join(WORD_RE.findall(text.lower()))
-
-
 def _page_lines(html: str) -> list[str]:
     """The page's visible text, one line per block-level element (what a reader sees as blocks)."""
     tree = load_html(html)
@@ -84,7 +80,7 @@ def extract_html(source: Source) -> Extracted:
         title, author, site, url = doc.title or None, doc.author or None, doc.sitename or None, doc.url or None
         date = doc.date if doc.date and _ISO_DATE.match(doc.date) else None
 
-    body_norm = [_norm(b) for b in body_lines]
+    body_norm = [word_key(b) for b in body_lines]
     body_joined = " " + " ".join(body_norm) + " "
     page = _page_lines(source.text)
 
@@ -94,20 +90,20 @@ def extract_html(source: Source) -> Extracted:
     for k, (text, norm) in enumerate(zip(body_lines, body_norm)):
         pos = cursor
         for j in range(cursor, len(page)):
-            pn = _norm(page[j])
+            pn = word_key(page[j])
             if pn and norm and (pn in norm or norm in pn):
                 pos = j
                 break
         cursor = pos
-        if k == 0 and title and norm == _norm(title):
+        if k == 0 and title and norm == word_key(title):
             items.append((pos, 1 + k, text, "title", "headline (page metadata)"))
         else:
             items.append((pos, 1 + k, text, "body", ""))
 
     meta_done: set[str] = set()
-    title_norm, author_norm = _norm(title or ""), _norm(author or "")
+    title_norm, author_norm = word_key(title or ""), word_key(author or "")
     for j, line in enumerate(page):
-        pn = _norm(line)
+        pn = word_key(line)
         if not pn or f" {pn} " in body_joined:
             continue  # represented by a body block (or no words: punctuation, bullets)
         chrome = chrome_reason(line)

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.records import Block, Extracted, Source
-from pipeline.textutil import WORD_RE
+from pipeline.textutil import WORD_RE, count_words, word_key
 
 DUMP_EXTRACTOR = "dump_blocks_v1"
 
@@ -111,13 +111,9 @@ class _Line:
     repeats: int  # occurrences of the same normalized text in the page
 
 
-def _norm(text: str) -> str:
-    return " ".join(WORD_RE.findall(text.lower()))
-
-
 def chrome_reason(text: str) -> str:
     """Why a short line looks like site chrome (share bar, sign-in, copyright, ...), or ""."""
-    if len(WORD_RE.findall(text)) > 12:
+    if count_words(text) > 12:
         return ""
     for pattern, reason in _BOILERPLATE:
         if pattern.search(text):
@@ -126,10 +122,10 @@ def chrome_reason(text: str) -> str:
 
 
 def _features(lines: list[str]) -> list[_Line]:
-    counts = Counter(_norm(t) for t in lines)
+    counts = Counter(word_key(t) for t in lines)
     out = []
     for i, text in enumerate(lines):
-        key = _norm(text)
+        key = word_key(text)
         bullet = bool(_BULLET.match(text))
         content = _BULLET.sub("", text, count=1) if bullet else text
         toks = WORD_RE.findall(content.lower())
@@ -219,7 +215,7 @@ def _site_from_copyright(lines: list[_Line]) -> str | None:
             m = _COPYRIGHT_NAME.search(ln.text)
             if m:
                 name = m.group(1).strip(" .,|-")
-                if 1 <= len(WORD_RE.findall(name)) <= 6 and not re.search(r"\d{4}", name):
+                if 1 <= count_words(name) <= 6 and not re.search(r"\d{4}", name):
                     return name
     return None
 
@@ -259,7 +255,7 @@ def extract_dump(source: Source) -> Extracted:
     seen: set[str] = set()
     for ln in lines:
         i = ln.index
-        key = _norm(ln.text)
+        key = word_key(ln.text)
         if i < start:
             role[i], reason[i] = "boilerplate", ln.boilerplate or "outside main content region (before body)"
         elif i >= end:
@@ -333,7 +329,7 @@ def extract_dump(source: Source) -> Extracted:
                 site = ln.text
                 break
     if site is not None:
-        brand = next((ln.index for ln in lines if _norm(ln.text) == _norm(site) and role[ln.index] == "boilerplate"),
+        brand = next((ln.index for ln in lines if word_key(ln.text) == word_key(site) and role[ln.index] == "boilerplate"),
                      None)
         if brand is not None:
             role[brand], reason[brand] = "site", "site name"
