@@ -1,4 +1,4 @@
-"""Command line: `pipeline run`."""
+"""Command line: `pipeline run`, `pipeline validate FILE...`."""
 from __future__ import annotations
 
 import argparse
@@ -6,9 +6,16 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.config import DEFAULT_SHARD_SIZE
+from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
 
-EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR = 0, 1, 2, 3
+EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR, EXIT_BUSY = 0, 1, 2, 3, 4
+
+
+def _io_error(err: OSError, fallback: Path) -> int:
+    """Full disk, permissions: one line naming the path instead of a traceback."""
+    path = err.filename or fallback
+    print(f"error: {err.strerror or err}: {path}; latest was not moved", file=sys.stderr)
+    return EXIT_IO_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -20,18 +27,50 @@ def _run(args: argparse.Namespace) -> int:
     print(f"pipeline: running the news-corpus flow on {seeds}/ into {data}/ "
           "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
     from pipeline.flows import corpus_flow  # imports Prefect: keep `--help` fast
+    from pipeline.storage.lock import DataFolderBusy
 
     try:
         data.mkdir(parents=True, exist_ok=True)
         summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
-                              expectations_dir=args.expectations)
-    except OSError as err:  # full disk, permissions: name the path rather than dump a traceback
-        print(f"error: {err.strerror or err} ({err.filename or data}); latest was not moved",
-              file=sys.stderr)
-        return EXIT_IO_ERROR
+                              expectations_dir=args.expectations, wait_for_lock=not args.no_wait,
+                              lock_timeout_s=args.lock_timeout)
+    except DataFolderBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    except OSError as err:
+        return _io_error(err, data)
     summary.elapsed_s = time.perf_counter() - started
     print("\n".join(["", "summary", "-------", *summary.lines()]))
     return EXIT_OK if summary.ok else EXIT_VALIDATION_FAILED
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pipeline.documents import check_files
+    from pipeline.stages import validate
+
+    files = [Path(f) for f in args.files]
+    missing = [str(f) for f in files if not f.exists() and not f.is_symlink()]
+    if missing:
+        print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    suites_dir = Path(args.expectations) if args.expectations else validate.SUITES_DIR
+    verdicts = check_files(files, PipelineConfig(), suites_dir, _existing_content(Path(args.data)))
+    for verdict in verdicts:
+        print("\n".join(verdict.lines()))
+    failed = sum(not v.passed for v in verdicts)
+    print(f"{len(verdicts)} files: {len(verdicts) - failed} passed, {failed} failed")
+    return EXIT_VALIDATION_FAILED if failed else EXIT_OK
+
+
+def _existing_content(data_dir: Path) -> dict[str, str]:
+    """content_sha256 -> article_id of the latest published version, if there is one."""
+    path = data_dir / "latest" / "articles.parquet"
+    if not path.exists():
+        return {}
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["content_sha256", "article_id"]).to_pylist()
+    return {row["content_sha256"]: row["article_id"] for row in sorted(table, key=lambda r: r["article_id"])}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"documents per Prefect task (default: {DEFAULT_SHARD_SIZE})")
     run.add_argument("--expectations", default=None,
                      help="folder of Great Expectations suites (default: the project's expectations/)")
+    run.add_argument("--no-wait", action="store_true",
+                     help="if another run holds the data folder, fail at once (exit 4) instead of waiting")
+    run.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
+                     help="wait at most this long for another run on the data folder (default: no limit)")
     run.set_defaults(handler=_run)
+
+    check = commands.add_parser(
+        "validate", help="check new documents (ingest, extract, normalize, document rules, tag); publish nothing",
+        description="Takes each FILE through the per-document stages and rules of a run and prints "
+                    "PASS or FAIL with the reason; exits 1 if any file fails.")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--data", default="data",
+                       help="published corpus to check duplicates against (default: data)")
+    check.add_argument("--expectations", default=None,
+                       help="folder of Great Expectations suites (default: the project's expectations/)")
+    check.set_defaults(handler=_validate)
     return parser
 
 

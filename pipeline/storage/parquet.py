@@ -27,7 +27,10 @@ def file_sha256(path: Path) -> str:
 
 def write_parquet(table: pa.Table, path: Path) -> dict:
     """Write one table; return what the manifest records about it."""
-    pq.write_table(table, path, **WRITE_OPTIONS)
+    try:
+        pq.write_table(table, path, **WRITE_OPTIONS)
+    except OSError as err:  # pyarrow's errors do not name the file
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
     return {"file": path.name, "rows": table.num_rows, "sha256": file_sha256(path)}
 
 

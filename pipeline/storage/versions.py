@@ -21,6 +21,7 @@ from pipeline.textutil import sha256_hex
 MANIFEST = "manifest.json"
 LATEST = "latest"
 VERSIONS = "versions"
+STAGING = ".staging"
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,23 @@ class VersionStore:
         except OSError:
             return None
 
+    def latest_manifest(self) -> dict | None:
+        """The manifest `latest` points at, or None when there is no (readable) latest version."""
+        try:
+            return json.loads((self.latest_link / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def remove_staging(self) -> None:
+        """Delete half-written versions a killed run left behind (call under the run lock)."""
+        shutil.rmtree(self.data_dir / STAGING, ignore_errors=True)
+        for leftover in self.data_dir.glob(f".{LATEST}.*"):
+            leftover.unlink(missing_ok=True)
+
     def publish(self, tables: dict[str, pa.Table], manifest: dict, move_latest: bool) -> PublishResult:
         """Write tables and manifest as a version; point `latest` at it when move_latest."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
-        staging_root = self.data_dir / ".staging"
+        staging_root = self.data_dir / STAGING
         staging_root.mkdir(exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=staging_root))
         try:

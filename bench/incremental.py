@@ -1,0 +1,99 @@
+"""Incremental runs at scale: a full run, a run with nothing new, a run with one document added.
+
+Builds N synthetic documents from seeds/ and ../shared/boilerplate-dev (page dumps and
+HTML; each copy gets a unique first paragraph so every file has its own content hash),
+then times three runs of the real Prefect flow on one data folder and prints how many
+documents each one processed and reused.
+
+    .venv/bin/python bench/incremental.py                  # N = 1,000 and 10,000
+    .venv/bin/python bench/incremental.py --sizes 200      # a quick look
+
+The first flow run of a process starts Prefect's temporary server (~10 s); a warm-up run on
+seeds/ pays for it before anything is timed.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.flows import corpus_flow  # noqa: E402
+from pipeline.run import RunSummary  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+
+
+def document_pool() -> list[tuple[str, str]]:
+    """(suffix, text) of every seed and every boilerplate-dev dump and HTML page."""
+    pool = [(".txt", p.read_text(encoding="utf-8")) for p in sorted((REPO / "seeds").glob("*.txt"))]
+    dev = SHARED / "boilerplate-dev"
+    for page in sorted(dev.glob("*.dump.txt")):
+        pool.append((".txt", page.read_text(encoding="utf-8")))
+        html = page.with_name(page.name.replace(".dump.txt", ".html"))
+        pool.append((".html", html.read_text(encoding="utf-8", errors="replace")))
+    return pool
+
+
+def synthetic_document(pool: list[tuple[str, str]], i: int) -> tuple[str, str]:
+    suffix, text = pool[i % len(pool)]
+    marker = (f"Bulletin {i}: correspondents filed report number {i} of the series on regional politics, "
+              f"covering elections, courts and civil society in detail.")
+    if suffix == ".html":
+        at = text.lower().find("<body")
+        at = text.find(">", at) + 1 if at >= 0 else 0
+        return suffix, f"{text[:at]}<p>{marker}</p>{text[at:]}"
+    return suffix, f"{marker}\n\n{text}"
+
+
+def write_corpus(seeds: Path, pool, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        suffix, text = synthetic_document(pool, i)
+        folder = seeds / f"{i // 1000:03d}"  # 1,000 files per folder, as people tend to keep them
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"doc_{i:06d}{suffix}").write_text(text, encoding="utf-8")
+
+
+def timed_run(seeds: Path, data: Path) -> tuple[float, RunSummary]:
+    started = time.perf_counter()
+    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    return time.perf_counter() - started, summary
+
+
+def bench(n: int, workdir: Path, pool) -> list[tuple[str, float, RunSummary]]:
+    seeds, data = workdir / f"seeds-{n}", workdir / f"data-{n}"
+    write_corpus(seeds, pool, 0, n)
+    rows = [("full run", *timed_run(seeds, data))]
+    rows.append(("nothing new", *timed_run(seeds, data)))
+    write_corpus(seeds, pool, n, n + 1)
+    rows.append(("one document added", *timed_run(seeds, data)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--workdir", type=Path, default=None, help="keep corpora and outputs here")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-incremental-"))
+    pool = document_pool()
+    timed_run(REPO / "seeds", workdir / "warm-up")
+    results = {n: bench(n, workdir, pool) for n in args.sizes}
+    print(f"\nincremental runs ({len(pool)} distinct source pages, one core; seconds are wall time)")
+    print(f"{'N':>7}  {'run':<20} {'seconds':>8}  {'extract+normalize':>22}  {'tag':>22}  {'articles':>8}")
+    for n, rows in results.items():
+        for name, seconds, summary in rows:
+            share = summary.prepared.processed / max(1, summary.n_inputs)
+            print(f"{n:>7}  {name:<20} {seconds:>8.1f}  {str(summary.prepared):>22}  {str(summary.tagged):>22}"
+                  f"  {summary.n_articles:>8}   ({share:.2%} of inputs processed)")
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""Operations: incremental reuse, the run lock, kills, full disk, permissions, bad inputs.
+
+Everything runs the real flow (in process, or as the `pipeline` command in a subprocess).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import pipeline
+from pipeline.cli import EXIT_BUSY, EXIT_IO_ERROR, main as cli_main
+from pipeline.config import PipelineConfig
+from pipeline.documents import check_files
+from pipeline.flows import corpus_flow
+from pipeline.stages import validate
+from pipeline.storage.lock import RunLock
+from pipeline.storage.parquet import file_sha256
+
+from conftest import REPO, SEEDS
+
+BAD_INPUTS = REPO / "tests" / "data" / "bad_inputs"
+PIPELINE = [sys.executable, "-m", "pipeline"]
+
+# Where each bad input must end: (table, stage/reason) -- stage/reason only for quarantine.
+EXPECTED_BAD_INPUTS = {
+    "empty.txt": ("quarantine", "ingest/empty_file"),
+    "whitespace only.txt": ("quarantine", "ingest/whitespace_only"),
+    "binary.html": ("quarantine", "ingest/binary_file"),
+    "utf16_bom.txt": ("articles", None),
+    "cp1251_cyrillic.txt": ("articles", None),
+    "latin1.txt": ("articles", None),
+    "mixed_line_endings.txt": ("articles", None),
+    "scripts_only.html": ("quarantine", "extract/no_body"),
+    "zero_width_and_controls.txt": ("articles", None),
+    "ünïcödé name — 新闻 report.txt": ("articles", None),
+    "huge.txt": ("quarantine", "ingest/too_large"),
+    "outside-link.txt": ("quarantine", "ingest/symlink"),
+}
+
+
+def copy_seeds(target: Path) -> Path:
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def published(data: Path) -> dict:
+    return json.loads((data / "latest" / "manifest.json").read_text())
+
+
+def assert_latest_is_complete(data: Path) -> None:
+    """`latest` is absent or points at a whole version whose files match its manifest."""
+    if not (data / "latest").exists():
+        assert not (data / "latest").is_symlink(), "latest is a dangling link"
+        return
+    manifest = published(data)
+    for name, info in manifest["tables"].items():
+        path = data / "latest" / info["file"]
+        assert file_sha256(path) == info["sha256"], name
+        assert pq.read_metadata(path).num_rows == info["rows"], name
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@pytest.fixture(scope="module")
+def bad_corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    seeds = root / "seeds"
+    shutil.copytree(BAD_INPUTS, seeds, ignore=shutil.ignore_patterns("README.md"))
+    with open(seeds / "huge.txt", "wb") as handle:  # 50 MiB of plausible text
+        line = b"A line of ordinary English text that repeats to make a very large file.\n"
+        handle.write(line * (50 * 1024 * 1024 // len(line) + 1))
+    outside = root / "outside.txt"
+    outside.write_text("A file outside the seeds folder that must never be read.\n")
+    (seeds / "outside-link.txt").symlink_to(outside)
+    data = root / "data"
+    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    return seeds, data, summary
+
+
+def test_every_bad_input_lands_in_articles_or_quarantine(bad_corpus):
+    seeds, data, summary = bad_corpus
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
+    inputs = sorted(p.relative_to(seeds).as_posix() for p in seeds.rglob("*") if not p.is_dir())
+    assert summary.n_inputs == len(inputs) == len(articles) + len(quarantine)
+    assert sorted([*articles.index, *quarantine.index]) == inputs
+    assert summary.validation_success, summary.validation_failures
+    for name, (table, reason) in EXPECTED_BAD_INPUTS.items():
+        if table == "articles":
+            assert name in articles.index, (name, quarantine.loc[name].to_dict() if name in quarantine.index else None)
+        else:
+            row = quarantine.loc[name]
+            assert f"{row.stage}/{row.reason}" == reason, name
+            assert len(row.detail) > 10, name
+    nested = "deeply_nested.html"  # either outcome is fine, as long as it is explained
+    assert nested in articles.index or quarantine.loc[nested].reason == "no_body"
+
+
+def test_bad_inputs_decode_and_clean_correctly(bad_corpus):
+    _, data, _ = bad_corpus
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    assert "café" in articles.text["latin1.txt"] and "déjà vu" in articles.text["latin1.txt"]
+    assert articles.encoding["utf16_bom.txt"] == "utf-16"
+    assert "Президент Казахстана" in articles.text["cp1251_cyrillic.txt"]
+    assert articles.language["cp1251_cyrillic.txt"] == "ru"
+    assert articles.n_paragraphs["mixed_line_endings.txt"] == 3
+    assert "\r" not in articles.text["mixed_line_endings.txt"]
+    cleaned = articles.text["zero_width_and_controls.txt"]
+    assert "Tokayev" in cleaned and not any(ch in cleaned for ch in "\u200b\u200d\u2060\ufeff\x07\x1b")
+    # With the invisible characters gone it is the same story as the UTF-16 file: flagged, kept.
+    assert articles.duplicate_of["zero_width_and_controls.txt"] == articles.article_id["utf16_bom.txt"]
+    entities = pipeline.load("entities", data_dir=data)
+    assert articles.article_id["cp1251_cyrillic.txt"] not in set(entities.article_id)
+    assert articles.article_id["latin1.txt"] in set(entities.article_id)
+
+
+def test_validate_command_agrees_with_the_run(bad_corpus):
+    seeds, data, _ = bad_corpus
+    quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
+    files = sorted(p for p in seeds.rglob("*") if not p.is_dir())
+    verdicts = {Path(v.path).relative_to(seeds).as_posix(): v
+                for v in check_files(files, PipelineConfig(), validate.SUITES_DIR)}
+    assert len(verdicts) == len(files)
+    for name, verdict in verdicts.items():
+        if name in quarantine.index:
+            row = quarantine.loc[name]
+            assert (verdict.passed, verdict.stage, verdict.reason) == (False, row.stage, row.reason), name
+        else:
+            assert verdict.passed, (name, verdict)
+
+
+def test_validate_command_output_and_exit_codes(bad_corpus, capsys):
+    seeds, data, _ = bad_corpus
+    code = cli_main(["validate", str(seeds / "latin1.txt"), str(seeds / "empty.txt"), "--data", str(data)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL" in out and "empty.txt: ingest/empty_file" in out
+    assert "PASS" in out and "latin1.txt" in out and "1 passed, 1 failed" in out
+    # A copy of a published article passes with a duplicate warning naming the original.
+    copy = seeds.parent / "incoming" / "copy of latin1.txt"
+    copy.parent.mkdir()
+    shutil.copy(seeds / "latin1.txt", copy)
+    assert cli_main(["validate", str(copy), "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    original = pipeline.load("articles", data_dir=data).set_index("source_path").article_id["latin1.txt"]
+    assert "duplicate_of_existing" in out and original in out
+    assert cli_main(["validate", str(seeds / "no-such-file.txt")]) == 2
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def test_incremental_runs_redo_only_what_changed(tmp_path):
+    seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
+    first = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (first.prepared.processed, first.tagged.processed) == (5, 5)
+
+    again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (again.prepared.processed, again.tagged.processed) == (0, 0)
+    assert again.prepared.reused == 5 and again.version_id == first.version_id and not again.version_created
+
+    shutil.copy(BAD_INPUTS / "latin1.txt", seeds / "new story.txt")
+    added = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (added.prepared.processed, added.prepared.reused) == (1, 5)
+    assert (added.tagged.processed, added.tagged.reused) == (1, 5)
+    assert added.n_articles == 6 and added.version_created
+
+    edited = seeds / "new story.txt"
+    edited.write_bytes(edited.read_bytes().replace(b"Tuesday", b"Wednesday"))
+    changed = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (changed.prepared.processed, changed.tagged.processed) == (1, 1)
+    assert "Wednesday" in pipeline.load("articles", data_dir=data).set_index("source_path").text["new story.txt"]
+
+    # A tagging setting redoes tagging only; a normalize setting redoes normalize and tagging.
+    tag_config = PipelineConfig(ner_languages=("en", "ru"))
+    retagged = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), config=tag_config)
+    assert (retagged.prepared.processed, retagged.tagged.processed, retagged.measured.processed) == (0, 6, 0)
+    normalize_config = dataclasses.replace(tag_config, min_words_for_paragraph_language=5)
+    renormalized = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), config=normalize_config)
+    assert (renormalized.prepared.processed, renormalized.tagged.processed,
+            renormalized.measured.processed) == (6, 6, 6)
+
+    (seeds / "new story.txt").unlink()
+    removed = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert removed.n_articles == 5 and (removed.prepared.processed, removed.tagged.processed) == (0, 0)
+    # Outputs assembled from reused pieces are byte-identical to a run from scratch.
+    assert removed.version_id == first.version_id
+    assert (data / "latest").resolve().name == first.version_id
+
+
+# --------------------------------------------------------------------------- lock
+
+
+def test_second_run_on_a_locked_data_folder_fails_or_waits(tmp_path, capsys):
+    seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
+    args = ["run", "--seeds", str(seeds), "--data", str(data)]
+    with RunLock(data):
+        assert cli_main([*args, "--no-wait"]) == EXIT_BUSY
+        err = capsys.readouterr().err
+        assert f"{data} is in use by run pid {os.getpid()}" in err and "--no-wait" in err
+        assert cli_main([*args, "--lock-timeout", "1"]) == EXIT_BUSY
+        assert "gave up after 1 s" in capsys.readouterr().err
+    assert not (data / "latest").exists()
+
+    holder = RunLock(data).__enter__()
+    threading.Timer(2.0, holder.__exit__, args=(None, None, None)).start()
+    assert cli_main(args) == 0  # waits for the holder, then runs
+    captured = capsys.readouterr()
+    assert "waiting:" in captured.err and "validation:       passed" in captured.out
+
+
+# --------------------------------------------------------------------------- kills
+
+
+_PUBLISH_LOOP = """
+import sys
+import pyarrow as pa
+from pipeline.storage.versions import VersionStore
+store = VersionStore(sys.argv[1])
+i = 0
+while True:
+    i += 1
+    table = pa.table({"x": list(range(i % 7 * 20000))})
+    store.publish({"articles": table, "other": table}, {"run": i % 7}, move_latest=True)
+"""
+
+
+def test_sigkill_during_publishing_never_breaks_latest(tmp_path):
+    """Kill a process that publishes versions in a loop at many points; latest stays whole."""
+    data = tmp_path / "data"
+    for attempt in range(12):
+        child = subprocess.Popen([sys.executable, "-c", _PUBLISH_LOOP, str(data)], cwd=REPO)
+        time.sleep(0.8 + 0.07 * attempt)  # startup, then kills land in different phases
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert_latest_is_complete(data)
+    assert (data / "latest").exists()
+
+
+def _run_until(seeds: Path, data: Path, trigger: str) -> bool:
+    """Start `pipeline run` and SIGKILL its whole process group when stderr shows trigger."""
+    child = subprocess.Popen([*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)], cwd=REPO,
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                             start_new_session=True)
+    killed = False
+    for line in child.stderr:
+        if trigger in line:
+            os.killpg(child.pid, signal.SIGKILL)
+            killed = True
+            break
+    child.stderr.close()
+    child.wait()
+    return killed
+
+
+def test_sigkill_at_each_stage_leaves_latest_valid_and_next_run_completes(tmp_path):
+    """Kill successive runs on one folder in extract, in tag and while publishing."""
+    seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
+    shutil.copy(BAD_INPUTS / "latin1.txt", seeds / "latin1.txt")
+    for trigger in ("extract+normalize: 0 reused", "tag: 0 reused", "publish: writing tables"):
+        assert _run_until(seeds, data, trigger), f"the run never printed {trigger!r}"
+        assert_latest_is_complete(data)
+    finished = subprocess.run([*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)], cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert_latest_is_complete(data)
+    assert not (data / ".staging").exists() or not any((data / ".staging").iterdir())
+    # What the killed runs left in the cache does not change the result.
+    reference = corpus_flow(seeds_dir=str(seeds), data_dir=str(tmp_path / "reference"))
+    assert published(data)["version_id"] == reference.version_id
+
+
+# --------------------------------------------------------------------------- disk and permissions
+
+
+def _can_mount_tmpfs() -> bool:
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=16k none /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or not _can_mount_tmpfs(),
+                    reason="needs a private mount namespace to make a small disk (unshare -m)")
+def test_full_disk_gives_a_clear_error_naming_the_path(tmp_path):
+    data = tmp_path / "small-disk"
+    data.mkdir()
+    script = f'mount -t tmpfs -o size=200k none "{data}" && exec "$@"'
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *PIPELINE, "run",
+                             "--seeds", str(SEEDS), "--data", str(data)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == EXIT_IO_ERROR, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: No space left on device: ") and str(data) in last
+    assert "latest was not moved" in last
+
+
+def test_permission_error_names_the_path(tmp_path):
+    """The data folder belongs to someone else: exit 3 and the path, no traceback."""
+    root = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        seeds = copy_seeds(root / "seeds")
+        data = root / "data"
+        data.mkdir(mode=0o755)
+        home = root / "home"
+        home.mkdir(mode=0o777)
+        os.chmod(home, 0o777)
+        env = {**os.environ, "HOME": str(home), "PREFECT_HOME": str(home / ".prefect")}
+        command = [*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)]
+        if os.geteuid() == 0:  # root ignores file modes: run as nobody instead
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv to drop privileges")
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        else:
+            os.chmod(data, 0o555)
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == EXIT_IO_ERROR, result.stderr[-2000:]
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: Permission denied: ") and str(data) in last
+        assert "Traceback" not in result.stderr
+    finally:
+        os.chmod(root, 0o755)
+        shutil.rmtree(root, ignore_errors=True)
