@@ -1,4 +1,4 @@
-"""Command line: `pipeline run`, `pipeline validate FILE...`."""
+"""Command line: `pipeline run`, `pipeline validate FILE...`, `pipeline explain ARTICLE_ID`."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline import explain
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
 
 EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR, EXIT_BUSY = 0, 1, 2, 3, 4
@@ -26,11 +27,12 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     print(f"pipeline: running the news-corpus flow on {seeds}/ into {data}/ "
           "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
-    from pipeline.flows import corpus_flow  # imports Prefect: keep `--help` fast
-    from pipeline.storage.lock import DataFolderBusy
+    from pipeline.storage.lock import DataFolderBusy, RunLock
 
     try:
-        data.mkdir(parents=True, exist_ok=True)
+        RunLock(data).check_writable()  # fail before Prefect starts, with the path
+        from pipeline.flows import corpus_flow  # imports Prefect: keep `--help` fast
+
         summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
                               expectations_dir=args.expectations, wait_for_lock=not args.no_wait,
                               lock_timeout_s=args.lock_timeout)
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--expectations", default=None,
                        help="folder of Great Expectations suites (default: the project's expectations/)")
     check.set_defaults(handler=_validate)
+    explain.register(commands)
     return parser
 
 

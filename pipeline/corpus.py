@@ -7,12 +7,15 @@ from dataclasses import asdict
 import pyarrow as pa
 
 from pipeline import schema
-from pipeline.records import Article, Mention, Rejected
-from pipeline.stages.dedupe import content_hash, exact_duplicates
+from pipeline.config import PipelineConfig
+from pipeline.records import Article, DocumentSignals, Mention, Rejected
+from pipeline.stages import hygiene, resolve
+from pipeline.stages.dedupe import DuplicateInfo, content_hash, duplicate_clusters
+from pipeline.stages.tag import taggable
 from pipeline.textutil import count_words
 
 
-def _boilerplate_ratio(article: Article) -> float:
+def boilerplate_ratio(article: Article) -> float:
     blocks = article.extracted.blocks
     total = sum(len(b.text) for b in blocks)
     removed = sum(len(b.text) for b in blocks if not b.kept)
@@ -23,8 +26,10 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def article_row(article: Article, duplicate_of: str | None) -> dict:
+def article_row(article: Article, duplicate: DuplicateInfo | None, signals: DocumentSignals,
+                config: PipelineConfig) -> dict:
     source = article.extracted.source
+    ratio = boilerplate_ratio(article)
     return {
         "article_id": article.article_id,
         "source_path": source.path,
@@ -42,32 +47,53 @@ def article_row(article: Article, duplicate_of: str | None) -> dict:
         "n_words": count_words(article.text),
         "n_chars": len(article.text),
         "extractor": article.extracted.extractor,
-        "boilerplate_ratio": _boilerplate_ratio(article),
+        "boilerplate_ratio": ratio,
         "content_sha256": content_hash(article),
-        "duplicate_of": duplicate_of,
-        "near_duplicate_cluster": None,
+        "duplicate_of": duplicate.duplicate_of if duplicate else None,
+        "near_duplicate_cluster": duplicate.cluster if duplicate else None,
+        "near_duplicate_similarity": duplicate.similarity if duplicate else None,
+        **hygiene.article_flags(signals, ratio, config),
     }
 
 
-def build_tables(articles: list[Article], rejected: list[Rejected],
-                 mentions: list[Mention]) -> dict[str, pa.Table]:
-    duplicates = exact_duplicates(articles)
-    paragraphs = [
-        {"article_id": a.article_id, "paragraph_index": p.index, "text": p.text,
-         "char_start": p.char_start, "char_end": p.char_end, "n_words": count_words(p.text),
-         "language": p.language, "paragraph_hash": p.paragraph_hash}
-        for a in articles for p in a.paragraphs
-    ]
+def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention],
+                 signals: dict[str, DocumentSignals] | None = None,
+                 config: PipelineConfig | None = None) -> dict[str, pa.Table]:
+    """The published tables. `signals` (article_id -> hygiene.document_signals) may come from a
+    cache; missing ones are computed here. Duplicate clusters and repeated-paragraph counts
+    depend on the whole corpus, so they are always computed here, from the signals."""
+    config = config or PipelineConfig()
+    signals = dict(signals or {})
+    for article in articles:
+        if article.article_id not in signals:
+            signals[article.article_id] = hygiene.document_signals(article, config)
+    duplicates = duplicate_clusters(articles, {a.article_id: signals[a.article_id].minhash for a in articles},
+                                    config)
+    holders = hygiene.paragraph_counts(articles)
+    paragraphs = []
+    for a in articles:
+        tagged = {index for index, _ in taggable(a, config)}
+        paragraphs += [
+            {"article_id": a.article_id, "paragraph_index": p.index, "text": p.text,
+             "char_start": p.char_start, "char_end": p.char_end, "n_words": count_words(p.text),
+             "language": p.language, "paragraph_hash": p.paragraph_hash,
+             "n_articles_with_paragraph": holders[p.paragraph_hash], "ner_tagged": p.index in tagged}
+            for p in a.paragraphs
+        ]
+    # One canonical entity per real entity needs every article's mentions at once.
+    entities = resolve.resolve(mentions, config)
+    # Every block with its verdict, kept ones too, so `pipeline explain` can show a whole page.
     boilerplate = [
-        {"article_id": a.article_id, "block_index": b.index, "text": b.text,
-         "reason": b.reason, "extractor": a.extracted.extractor}
-        for a in articles for b in a.extracted.removed_blocks
+        {"article_id": a.article_id, "block_index": b.index, "text": b.text, "role": b.role,
+         "kept": b.kept, "reason": b.reason, "extractor": a.extracted.extractor}
+        for a in articles for b in a.extracted.blocks
     ]
     return {
         "articles": schema.to_arrow(schema.ARTICLES, [
-            article_row(a, duplicates.get(a.article_id)) for a in articles]),
+            article_row(a, duplicates.get(a.article_id), signals[a.article_id], config) for a in articles]),
         "paragraphs": schema.to_arrow(schema.PARAGRAPHS, paragraphs),
-        "entities": schema.to_arrow(schema.ENTITIES, [asdict(m) for m in mentions]),
+        "entities": schema.to_arrow(schema.ENTITIES, [asdict(m) for m in entities]),
+        "entity_catalog": schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(entities, articles)),
         "boilerplate": schema.to_arrow(schema.BOILERPLATE, boilerplate),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,

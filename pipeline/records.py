@@ -33,7 +33,8 @@ class Block:
 
     `role` is "body" for story text, "title"/"author"/"date"/"site" for metadata lines that
     were recognised and moved into article fields, and "boilerplate" for removed blocks.
-    `reason` says why the block was removed (or, for metadata, what it was recognised as).
+    `reason` says why the block was kept or removed (for metadata, what it was recognised as);
+    every block has one, so `pipeline explain` can show a whole page.
     """
 
     index: int
@@ -96,7 +97,11 @@ class Article:
 
 @dataclass(frozen=True)
 class Mention:
-    """One entity mention; offsets index into the paragraph text."""
+    """One entity mention; offsets index into the paragraph text.
+
+    tag fills `canonical_name`/`entity_id` from the mention alone; resolve replaces them
+    with the corpus-wide entity's and says how in `resolution`.
+    """
 
     article_id: str
     paragraph_index: int
@@ -106,3 +111,21 @@ class Mention:
     label: str
     canonical_name: str
     entity_id: str
+    resolution: str = ""  # set by resolve: exact, normalized, alias, fuzzy, short_form, surname
+    tagged_by: str = "model"  # model, model+rules (span or label fixed), aliases (alias file)
+
+
+@dataclass(frozen=True)
+class DocumentSignals:
+    """Per-document hygiene measurements (pipeline.stages.hygiene.document_signals).
+
+    They depend only on the article's paragraphs and the config, never on other documents,
+    so they can be cached per document; the corpus-level flags (duplicate clusters,
+    repeated paragraphs) are computed from them in pipeline.corpus.build_tables. No
+    article_id inside: two files with identical text share one cached value.
+    """
+
+    minhash: tuple[int, ...]  # MinHash signature of the text's word shingles
+    n_words: int  # \w+ words in the article text
+    english_words: int  # \w+ words in paragraphs detected as English
+    paraphrase_traces: tuple[str, ...]  # distinct traces of synonym swapping, e.g. "an formal"

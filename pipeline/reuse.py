@@ -12,6 +12,7 @@ the run has nothing new to do.
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def prepare_identity(config: PipelineConfig) -> dict:
 
 
 def signals_identity(config: PipelineConfig) -> dict:
-    return {"version": STAGE_VERSIONS["hygiene"], "config": config.for_stage("hygiene")}
+    # MinHash values depend on datasketch's hashing; paraphrase traces on the tagger model.
+    return {"version": STAGE_VERSIONS["hygiene"], "config": config.for_stage("hygiene"),
+            "model": tag.model_version(config.paraphrase_model), "datasketch": metadata.version("datasketch")}
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,33 @@ ARTICLES = Table(
                "Share of the page's characters that extraction removed (0..1).", False),
         _field("content_sha256", pa.string(), "SHA-256 of the normalized text.", False),
         _field("duplicate_of", pa.string(),
-               "article_id of the earliest article with identical normalized text; null if none."),
-        _field("near_duplicate_cluster", pa.string(), "Near-duplicate cluster id; null until computed."),
+               "article_id of the representative of this article's duplicate cluster (exact or near "
+               "copies; the earliest by published_date, then source_path); null for the representative "
+               "and for articles without copies. Count each story once: duplicate_of IS NULL."),
+        _field("near_duplicate_cluster", pa.string(),
+               "Id of the duplicate cluster (articles whose MinHash-estimated Jaccard similarity of word "
+               "5-gram shingles reaches config near_duplicate_min_similarity, or with identical text), "
+               "shared by all its members; null for articles without copies."),
+        _field("near_duplicate_similarity", pa.float64(),
+               "Estimated Jaccard similarity (0..1) with the cluster's representative (1.0 for the "
+               "representative and exact copies); null outside clusters."),
+        _field("english_share", pa.float64(),
+               "Share of the article's words in paragraphs detected as English (0..1).", False),
+        _field("paraphrase_score", pa.float64(),
+               "Distinct traces of machine paraphrasing (synonym swaps that broke 'a'/'an' agreement or "
+               "put a verb-only word in a noun, adjective or adverb slot) per 100 English words.", False),
+        _field("paraphrase_traces", pa.int32(), "Number of distinct paraphrasing traces found.", False),
+        _field("paraphrase_evidence", pa.string(),
+               "The distinct traces, '; '-separated (e.g. 'an formal; demonstrate (NOUN)'); null if none."),
+        _field("is_paraphrased", pa.bool_(),
+               "Flag: likely machine-paraphrased ('spun'): paraphrase_traces and paraphrase_score reach "
+               "config is_paraphrased_min_traces and is_paraphrased_min_score.", False),
+        _field("is_short", pa.bool_(), "Flag: fewer words than config is_short_below_words.", False),
+        _field("is_mostly_boilerplate", pa.bool_(),
+               "Flag: boilerplate_ratio above config is_mostly_boilerplate_above_ratio (the story is a "
+               "small part of its page).", False),
+        _field("is_mostly_non_english", pa.bool_(),
+               "Flag: english_share below config is_mostly_non_english_below_share.", False),
     ]),
     ("article_id",),
 )
@@ -61,6 +86,12 @@ PARAGRAPHS = Table(
         _field("n_words", pa.int32(), "Number of \\w+ tokens.", False),
         _field("language", pa.string(), "ISO 639-1 code detected on the paragraph.", False),
         _field("paragraph_hash", pa.string(), "SHA-256 of the casefolded, whitespace-collapsed text.", False),
+        _field("n_articles_with_paragraph", pa.int32(),
+               "Distinct articles holding a paragraph with this paragraph_hash (1: only this one; more: "
+               "syndicated or repeated text).", False),
+        _field("ner_tagged", pa.bool_(),
+               "Whether the paragraph went to the NER model: its language is one the model knows "
+               "(config ner_languages). Other paragraphs never have entities.", False),
     ]),
     ("article_id", "paragraph_index"),
 )
@@ -73,20 +104,54 @@ ENTITIES = Table(
         _field("char_start", pa.int32(), "Start offset in the paragraph text.", False),
         _field("char_end", pa.int32(), "End offset (exclusive); text == paragraph.text[char_start:char_end].", False),
         _field("text", pa.string(), "Mention as written.", False),
-        _field("label", pa.string(), "spaCy entity label (PERSON, ORG, GPE, ...).", False),
-        _field("canonical_name", pa.string(), "Cleaned name shared by mentions of one entity.", False),
-        _field("entity_id", pa.string(), "Stable id derived from canonical_name and label.", False),
+        _field("label", pa.string(),
+               "One of spaCy en_core_web_sm's 18 OntoNotes labels (PERSON, NORP, ORG, GPE, LOC, ...), "
+               "as the model gave it or as the domain layer fixed it (tagged_by).", False),
+        _field("canonical_name", pa.string(),
+               "Name of the entity, shared by all its mentions in every article (entity_catalog).", False),
+        _field("entity_id", pa.string(),
+               "Stable id of the entity: same across runs and versions, unchanged by unrelated new "
+               "documents; key into entity_catalog.", False),
+        _field("resolution", pa.string(),
+               "How the mention was linked to its entity: exact, normalized (spelling or "
+               "transliteration variant), alias (alias file), fuzzy (misspelling), short_form (part of a "
+               "full name in the same article), surname (lone surname of one known person).", False),
+        _field("tagged_by", pa.string(),
+               "Where the span and label come from: model (spaCy as is), model+rules (span trimmed or "
+               "label fixed by the domain layer), aliases (found by the alias file).", False),
     ]),
     ("article_id", "paragraph_index", "char_start", "char_end", "label"),
+)
+
+ENTITY_CATALOG = Table(
+    "entity_catalog",
+    pa.schema([
+        _field("entity_id", pa.string(), "The entity (entities.entity_id).", False),
+        _field("canonical_name", pa.string(), "Its name.", False),
+        _field("label", pa.string(), "Its label.", False),
+        _field("aliases", pa.list_(pa.string()),
+               "Every distinct name its mentions use (cleaned: no possessive, title or leading 'the'), sorted.",
+               False),
+        _field("n_mentions", pa.int32(), "Number of its mentions (rows in entities).", False),
+        _field("n_articles", pa.int32(), "Number of articles mentioning it.", False),
+        _field("first_published", pa.date32(),
+               "Earliest published_date of those articles; null if none has a date."),
+        _field("last_published", pa.date32(), "Latest published_date of those articles; null if none has a date."),
+    ]),
+    ("entity_id",),
 )
 
 BOILERPLATE = Table(
     "boilerplate",
     pa.schema([
-        _field("article_id", pa.string(), "Article the block was removed from.", False),
+        _field("article_id", pa.string(), "Article the block belongs to.", False),
         _field("block_index", pa.int32(), "0-based position of the block in the page.", False),
-        _field("text", pa.string(), "The removed block.", False),
-        _field("reason", pa.string(), "Why the extractor removed it.", False),
+        _field("text", pa.string(), "The block as it appears on the page (a dump line or paragraph).", False),
+        _field("role", pa.string(),
+               "Extractor's verdict: 'body' (story text), 'title', 'author', 'date', 'site' (read into the "
+               "article's metadata) or 'boilerplate' (removed).", False),
+        _field("kept", pa.bool_(), "False when the block was removed as boilerplate (role 'boilerplate').", False),
+        _field("reason", pa.string(), "Why the extractor kept or removed it (`pipeline explain` prints it).", False),
         _field("extractor", pa.string(), "Extractor name and version.", False),
     ]),
     ("article_id", "block_index"),
@@ -104,7 +169,8 @@ QUARANTINE = Table(
     ("source_path",),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, PARAGRAPHS, ENTITIES, BOILERPLATE, QUARANTINE)}
+TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, PARAGRAPHS, ENTITIES, ENTITY_CATALOG, BOILERPLATE,
+                                                 QUARANTINE)}
 
 
 def to_arrow(table: Table, rows: list[dict]) -> pa.Table:

@@ -1,6 +1,9 @@
-"""Extract stage: our dump classifier on tiny hand-made dumps and the seeds; trafilatura on HTML."""
+"""Extract stage: our dump classifier on hand-made dumps and the seeds; trafilatura plus our
+classifier on HTML."""
 from __future__ import annotations
 
+import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -8,9 +11,12 @@ import pytest
 from pipeline.records import Source
 from pipeline.stages.extract import HTML_EXTRACTOR, ExtractionError, extract
 from pipeline.stages.extract_dump import DUMP_EXTRACTOR, extract_dump
+from pipeline.stages.extract_features import split_blocks
+from pipeline.stages.extract_html import render_blocks
 from pipeline.textmetrics import bow_f1, bow_prf
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DUMPS = Path(__file__).resolve().parent / "data" / "dumps"
 
 STORY = [
     "Farmers across the northern steppe have begun replacing diesel generators with solar powered "
@@ -45,7 +51,7 @@ def assert_every_line_once(text: str, ex) -> None:
     assert [b.text for b in ex.blocks] == lines
     assert [b.index for b in ex.blocks] == list(range(len(lines)))
     assert all(b.role in {"body", "title", "author", "date", "site", "boilerplate"} for b in ex.blocks)
-    assert all(b.reason for b in ex.blocks if b.role == "boilerplate")
+    assert all(b.reason for b in ex.blocks)  # kept blocks say why too (pipeline explain)
 
 
 # --- textmetrics -----------------------------------------------------------------------------
@@ -140,7 +146,7 @@ def test_comment_section_after_story_is_dropped():
 def test_seed_000_body_matches_clean_copy_001():
     body0 = "\n".join(b.text for b in extract_dump(seed("000")).body_blocks)
     body1 = "\n".join(b.text for b in extract_dump(seed("001")).body_blocks)
-    assert bow_f1(body0, body1) >= 0.95
+    assert bow_f1(body0, body1) >= 0.97  # the issue's bar for the same story as a page dump and as a clean copy
 
 
 def test_seed_000_metadata_and_chrome():
@@ -230,13 +236,14 @@ def test_html_keeps_story_and_metadata_and_lists_removed_chrome():
             assert p in body
     assert "Home" not in body and "Copyright" not in body
     removed = {b.text: b.reason for b in ex.removed_blocks}
-    assert "Home" in removed and "World news" in removed
+    assert "* Home" in removed and "* World news" in removed  # list items rendered as a dump shows them
     assert "Copyright 2024 Prairie Ledger. All rights reserved." in removed
-    assert all("outside trafilatura main content" in reason for reason in removed.values())
+    assert all("outside trafilatura main text" in reason for reason in removed.values())
+    assert all(b.reason for b in ex.blocks)
     assert [b.index for b in ex.blocks] == list(range(len(ex.blocks)))
     # page order: nav before the story, footer after it
     idx = {b.text: b.index for b in ex.blocks}
-    assert idx["Home"] < ex.body_blocks[0].index < idx["Privacy policy"]
+    assert idx["* Home"] < ex.body_blocks[0].index < idx["Privacy policy"]
 
 
 def test_html_without_body_raises():
@@ -250,3 +257,107 @@ def test_html_without_body_raises():
 def test_unknown_format_raises():
     with pytest.raises(ExtractionError):
         extract(src("x", fmt="pdf"))
+
+
+# --- hand-made dumps with a verdict per line (tests/data/dumps/README.md) ----------------------
+
+_TAG_ROLES = {"T ": {"title"}, "A ": {"author"}, "D ": {"date"}, "B ": {"body"},
+              "- ": {"boilerplate", "site"}}  # a brand line read as the site name is not story text
+
+
+def _annotated(name: str) -> tuple[str, list[str]]:
+    tagged = [(line[:2], line[2:]) for line in (DUMPS / name).read_text(encoding="utf-8").splitlines()]
+    dump = "\n".join(text for _, text in tagged) + "\n"
+    return dump, [tag for tag, text in tagged if text.strip()]
+
+
+ANNOTATED = sorted(p.name for p in DUMPS.glob("*.annotated.txt"))
+
+
+@pytest.mark.parametrize("name", ANNOTATED)
+def test_hand_made_dump_verdicts(name):
+    """Consent banners, paywall pleas, newsletter boxes, image credits, comments that read like
+    prose, related-story teasers (headline + summary), recipes whose body is short lines, in-story
+    bullets and subheadings: each line's verdict as annotated by hand."""
+    dump, tags = _annotated(name)
+    ex = extract_dump(src(dump, path=name))
+    assert_every_line_once(dump, ex)
+    wrong = [(tag, b.role, b.text) for tag, b in zip(tags, ex.blocks)
+             if tag in _TAG_ROLES and b.role not in _TAG_ROLES[tag]]
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("name", ANNOTATED)
+def test_hand_made_dump_metadata(name):
+    expected = json.loads((DUMPS / "meta.json").read_text(encoding="utf-8"))[name]
+    dump, _ = _annotated(name)
+    ex = extract_dump(src(dump, path=name))
+    for field, value in expected.items():
+        assert getattr(ex, field) == value, field
+
+
+def test_read_time_glued_to_title_is_cut_from_the_title():
+    dump, _ = _annotated("consent_paywall.annotated.txt")
+    assert "River4 min read" in dump
+    assert extract_dump(src(dump)).title == "Town council approves new bridge over the Alder River"
+
+
+# --- other renderers ---------------------------------------------------------------------------
+
+def _page(story: list[str], bullet: str, blank: str) -> str:
+    menu = [f"{bullet}Home", f"{bullet}World", f"{bullet}Sport", f"{bullet}Contact us"]
+    head = ["Prairie Ledger", *menu, "Steppe farmers turn to solar pumps", "By Aigerim Sadykova"]
+    foot = ["Share this article", "Facebook Twitter Email", "Related stories",
+            "Wheat prices fall for a third month", "© 2024 Prairie Ledger. All rights reserved."]
+    return blank.join(head + story + foot) + "\n"
+
+
+@pytest.mark.parametrize("bullet", ["  * ", "- ", "• ", "1. "])
+@pytest.mark.parametrize("blank", ["\n", "\n\n"])
+def test_bullets_and_blank_lines_of_other_renderers(bullet, blank):
+    ex = extract_dump(src(_page(STORY, bullet, blank)))
+    assert [b.text for b in ex.body_blocks] == STORY
+    assert ex.title == "Steppe farmers turn to solar pumps" and ex.author == "Aigerim Sadykova"
+
+
+def test_wrapped_lines_are_joined_into_paragraphs():
+    # lynx/w3m/fold-style output: prose wrapped at 72 columns, blank lines between paragraphs.
+    wrapped = ["\n".join(textwrap.wrap(p, 72)) for p in STORY]
+    assert any("\n" in w for w in wrapped)
+    dump = _page(wrapped, "  * ", "\n\n")
+    blocks = split_blocks(dump)
+    for paragraph in STORY:
+        assert paragraph in blocks
+    assert "  * Home".strip() in blocks  # list items stay blocks of their own
+    ex = extract_dump(src(dump))
+    assert [b.text for b in ex.body_blocks] == STORY
+
+
+def test_unwrapped_dumps_keep_one_block_per_line():
+    # A dump whose long lines are not wrapped (inscriptis, a browser's copy) is never re-joined.
+    for prefix in ("000", "002"):
+        text = seed(prefix).text
+        assert split_blocks(text) == [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+# --- HTML: trafilatura checked and completed by our classifier ----------------------------------
+
+def test_html_rendering_matches_what_a_dump_shows():
+    html = ("<html><head><title>t</title><style>p {}</style></head><body>"
+            "<ul><li>One</li><li>Two <b>bold</b></li></ul><p>First   paragraph\n here.</p>"
+            "<div style='display:none'>hidden text</div><table><tr><td>a</td><td>b</td></tr></table>"
+            "<script>var x;</script></body></html>")
+    assert render_blocks(html) == ["* One", "* Two bold", "First paragraph here.", "a b"]
+
+
+def test_html_adds_back_a_story_paragraph_trafilatura_dropped_and_falls_back_when_it_finds_nothing():
+    paras = "\n".join(f"<p>{p}</p>" for p in STORY if len(p.split()) > 10)
+    ex = extract(src(PAGE.format(paras=paras), fmt="html", path="x.html"))
+    assert all(b.role != "body" or "trafilatura" in b.reason for b in ex.body_blocks)
+    # A page trafilatura cannot read as an article (the story in bare divs of a table layout)
+    # still yields its story through our classifier.
+    divs = "".join(f"<div>{p}</div>" for p in STORY)
+    html = f"<html><body><div>* Home</div><div>* News</div><table><tr><td>{divs}</td></tr></table></body></html>"
+    ex = extract(src(html, fmt="html", path="y.html"))
+    body = "\n".join(b.text for b in ex.body_blocks)
+    assert bow_f1(body, "\n".join(STORY)) >= 0.9

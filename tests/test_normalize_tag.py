@@ -38,7 +38,7 @@ def test_language_per_article_and_paragraph():
     ), CONFIG)
     assert article.language == "en"
     assert [p.language for p in article.paragraphs] == ["en", "kk", "en"]
-    assert detect_language("https://example.com/a/b", 1) == "und"
+    assert detect_language("https://example.com/a/b", 1) == ("und", 0.0)
 
 
 def test_empty_body_is_an_error():
@@ -69,9 +69,59 @@ def test_tag_finds_people_places_with_offsets_and_skips_other_languages():
         assert paragraph_texts[m.paragraph_index][m.char_start:m.char_end] == m.text
 
 
+def tagged(*paragraphs: str) -> tuple[list, dict[int, str]]:
+    article = normalize(extracted(*paragraphs), CONFIG)
+    mentions = tag([article], CONFIG)
+    texts = {p.index: p.text for p in article.paragraphs}
+    for m in mentions:  # offsets always index the paragraph text
+        assert texts[m.paragraph_index][m.char_start:m.char_end] == m.text
+    return mentions, texts
+
+
+def test_domain_layer_trims_spans_to_the_name_and_fixes_labels():
+    mentions, _ = tagged(
+        "This week, Kazakh President Kassym-Jomart Tokayev met Xi on the airport tarmac.",
+        "When the arrests began, thousands of Kazakhs, Kyrgyz, Uzbeks and others were abducted along with Uyghurs.",
+        "This blog post delves into the grassroots initiative Nagyz Atajurt Eriktileri (Volunteers of the "
+        "Homeland, also known as Atajurt[1]), which aids the relatives of detainees.",
+        "Later, he began running WeChat channels in Kazakh language with pro-Kazakh nationalist content.",
+        "Born to farmers in a small, heavily Kazakh village, he lived modestly but tested well.",
+    )
+    found = {(m.paragraph_index, m.text, m.label) for m in mentions}
+    assert {(0, "Kazakh", "NORP"), (0, "Kassym-Jomart Tokayev", "PERSON")} <= found
+    assert {(1, name, "NORP") for name in ("Kazakhs", "Kyrgyz", "Uzbeks", "Uyghurs")} <= found
+    assert {(2, "Nagyz Atajurt Eriktileri", "ORG"), (2, "Atajurt", "ORG")} <= found
+    assert {(3, "Kazakh", "LANGUAGE"), (3, "Kazakh", "NORP"), (3, "WeChat", "ORG")} <= found
+    assert (4, "Kazakh", "NORP") in found
+    assert not any("[" in m.text or m.text.startswith(("the ", "President")) for m in mentions)
+    assert {m.tagged_by for m in mentions} <= {"model", "model+rules", "aliases"}
+
+
+def test_words_of_a_full_name_are_that_person_within_the_article():
+    mentions, _ = tagged(
+        "Talking from exile in France, fugitive banker Mukhtar Ablyazov urged people to assemble on the streets.",
+        "Any person at the places Ablyazov remotely named for protest was taken away, a shorthand for Ablyazov.",
+        "Ablyazov cannot return to Kazakhstan as a free man.",
+    )
+    ablyazov = [(m.paragraph_index, m.label) for m in mentions if m.text == "Ablyazov"]
+    assert ablyazov == [(1, "PERSON"), (1, "PERSON"), (2, "PERSON")]
+
+
 def test_exact_duplicates_pick_earliest_regardless_of_order():
     a = normalize(extracted("Same story text here.", path="b.txt", date="2024-01-02"), CONFIG)
     b = normalize(extracted("Same story text here.", path="a.txt", date="2024-01-05"), CONFIG)
     c = normalize(extracted("Different story.", path="c.txt"), CONFIG)
     assert exact_duplicates([a, b, c]) == {b.article_id: a.article_id}
     assert exact_duplicates([c, b, a]) == {b.article_id: a.article_id}
+
+
+def test_unsure_language_detection_takes_the_article_language():
+    """Short English lines come out of py3langid as Pidgin or Javanese with low probability."""
+    article = normalize(extracted(
+        "The president said on Monday that the reforms would continue through the winter session.",
+        "Follow us on Twitter for more updates",
+        "Бұл мақала қазақ тілінде жазылған және Алматы туралы айтады, Серікжан Біләш туралы.",
+    ), CONFIG)
+    assert detect_language("Follow us on Twitter for more updates", 1)[1] < CONFIG.min_paragraph_language_confidence
+    assert [p.language for p in article.paragraphs] == ["en", "en", "kk"]
+    assert article.language == "en"

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from pipeline.schema import TABLES, to_arrow
-from pipeline.stages import validate
+from pipeline.stages import document_checks, validate
 from pipeline.stages.validate import ValidationReport, list_suites, validate_tables
 
 
@@ -25,7 +25,9 @@ def _article(article_id, source_path, fmt, paragraphs, title="A title"):
         "published_date": None, "site_name": None, "url": None, "language": "en", "text": text,
         "n_paragraphs": len(paragraphs), "n_words": len(text.split()), "n_chars": len(text),
         "extractor": "test_v1", "boilerplate_ratio": 0.25, "content_sha256": _sha(text),
-        "duplicate_of": None, "near_duplicate_cluster": None,
+        "duplicate_of": None, "near_duplicate_cluster": None, "near_duplicate_similarity": None,
+        "english_share": 1.0, "paraphrase_score": 0.0, "paraphrase_traces": 0, "paraphrase_evidence": None,
+        "is_paraphrased": False, "is_short": True, "is_mostly_boilerplate": False, "is_mostly_non_english": False,
     }
 
 
@@ -36,6 +38,7 @@ def _paragraphs(article_id, paragraphs):
             "article_id": article_id, "paragraph_index": index, "text": text,
             "char_start": start, "char_end": start + len(text), "n_words": len(text.split()),
             "language": "en", "paragraph_hash": _sha(text.casefold()),
+            "n_articles_with_paragraph": 1, "ner_tagged": True,
         })
         start += len(text) + 2
     return rows
@@ -46,8 +49,23 @@ def _entity(article_id, paragraph_index, paragraph, mention, label):
     return {
         "article_id": article_id, "paragraph_index": paragraph_index, "char_start": start,
         "char_end": start + len(mention), "text": mention, "label": label,
-        "canonical_name": mention, "entity_id": _sha(f"{mention}|{label}")[:16],
+        "canonical_name": mention, "entity_id": "e" + _sha(f"{mention}|{label}")[:16],
+        "resolution": "exact", "tagged_by": "model",
     }
+
+
+def _catalog(entities):
+    """entity_catalog rows that agree with the entities rows."""
+    rows = {}
+    for e in entities:
+        row = rows.setdefault(e["entity_id"], {
+            "entity_id": e["entity_id"], "canonical_name": e["canonical_name"], "label": e["label"],
+            "aliases": [e["text"]], "n_mentions": 0, "articles": set(),
+            "first_published": None, "last_published": None})
+        row["n_mentions"] += 1
+        row["articles"].add(e["article_id"])
+    return [{**{k: v for k, v in r.items() if k != "articles"}, "n_articles": len(r["articles"])}
+            for r in rows.values()]
 
 
 A1 = ["Barack Obama visited Paris on Monday.", "The trip cost $5 million."]
@@ -68,8 +86,10 @@ def _valid_rows() -> dict[str, list[dict]]:
             _entity("a2", 0, A2[0], "California", "GPE"),
         ],
         "boilerplate": [
-            {"article_id": "a1", "block_index": 0, "text": "Subscribe now", "reason": "short_line", "extractor": "test_v1"},
-            {"article_id": "a2", "block_index": 3, "text": "Cookie notice", "reason": "trafilatura", "extractor": "test_v1"},
+            {"article_id": "a1", "block_index": 0, "text": "Subscribe now", "role": "boilerplate", "kept": False,
+             "reason": "short_line", "extractor": "test_v1"},
+            {"article_id": "a2", "block_index": 3, "text": "Cookie notice", "role": "boilerplate", "kept": False,
+             "reason": "trafilatura", "extractor": "test_v1"},
         ],
         "quarantine": [
             {"source_path": "002_empty.txt", "source_sha256": _sha(""), "stage": "ingest",
@@ -93,6 +113,7 @@ def rows(valid_rows) -> dict[str, list[dict]]:
 
 
 def _tables(rows: dict[str, list[dict]]):
+    rows = {"entity_catalog": _catalog(rows["entities"]), **rows}  # unless a test gives its own
     return {name: to_arrow(TABLES[name], rows[name]) for name in TABLES}
 
 
@@ -203,7 +224,8 @@ def test_label_not_in_set(rows):
     _assert_fails(report, "entities", "expect_column_values_to_be_in_set", "label")
     assert ("FAILED entities: expect_column_values_to_be_in_set(label): 2 unexpected values: ['FOO']"
             in report.summary_lines())
-    assert len(report.failures) == 1
+    # The catalog rows are derived from these entities, so their entities carry the bad label too.
+    assert [(f.table, f.column) for f in report.failures] == [("entities", "label"), ("entity_catalog", "label")]
 
 
 def test_orphan_paragraph(rows):
@@ -280,14 +302,33 @@ def test_long_entity_text(rows):
     assert len(report.failures) == 1
 
 
+def test_entities_and_catalog_must_agree(rows):
+    catalog = _catalog(rows["entities"])
+    ghost = {**catalog[0], "entity_id": "e" + "0" * 16}
+    rows["entity_catalog"] = catalog[1:] + [ghost]  # one entity missing, one without mentions
+    report = _run(rows)
+    _assert_fails(report, "entities", "expect_column_values_to_be_in_set", "entity_id")
+    _assert_fails(report, "entity_catalog", "expect_column_values_to_be_in_set", "entity_id")
+
+
+def test_entity_resolution_and_catalog_counts(rows):
+    rows["entities"][0]["resolution"] = "guess"
+    catalog = _catalog(rows["entities"])
+    catalog[0]["n_articles"] = catalog[0]["n_mentions"] + 1
+    rows["entity_catalog"] = catalog
+    report = _run(rows)
+    _assert_fails(report, "entities", "expect_column_values_to_be_in_set", "resolution")
+    _assert_fails(report, "entity_catalog", "expect_column_pair_values_a_to_be_greater_than_b", "n_mentions,n_articles")
+
+
 # --------------------------------------------------------------------------- suites and API
 
 
 def test_suites_are_gx_serialized_and_documented():
     """Each file is exactly what GX writes for the suite it loads to, and README lists it."""
     readme = (validate.SUITES_DIR / "README.md").read_text(encoding="utf-8")
-    assert list_suites() == sorted(validate.SUITE_ORDER)
-    for name in validate.SUITE_ORDER:
+    assert list_suites() == sorted((*validate.SUITE_ORDER, document_checks.SUITE))
+    for name in (*validate.SUITE_ORDER, document_checks.SUITE):
         stored = validate.read_suite_json(name)
         dumped = validate.load_suite(name).to_json_dict()
         for exp in dumped["expectations"]:

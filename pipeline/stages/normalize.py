@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 import unicodedata
+from functools import lru_cache
 
 import ftfy
-import py3langid
+from py3langid import langid
 
 from pipeline.config import PipelineConfig
 from pipeline.records import Article, Extracted, Paragraph
@@ -53,12 +54,20 @@ def paragraph_hash(text: str) -> str:
     return sha256_hex(collapse_whitespace(text).casefold())
 
 
-def detect_language(text: str, min_words: int = 1) -> str:
-    """ISO 639 code, or "und" when there are fewer than min_words words of letters (URLs aside)."""
+@lru_cache(maxsize=1)
+def _identifier():
+    """py3langid's shipped model with probabilities that sum to 1, so a threshold means something."""
+    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, min_words: int = 1) -> tuple[str, float]:
+    """(ISO 639 code, detector probability), or ("und", 0.0) with fewer than min_words words
+    of letters (URLs aside)."""
     letters_only = _URL_RE.sub(" ", text)
     if len(_LETTERS_RE.findall(letters_only)) < max(min_words, 1):
-        return UNDETERMINED
-    return py3langid.classify(letters_only)[0]
+        return UNDETERMINED, 0.0
+    language, probability = _identifier().classify(letters_only)
+    return language, float(probability)
 
 
 def majority_language(texts: list[str], languages: list[str]) -> str | None:
@@ -77,12 +86,16 @@ def normalize(extracted: Extracted, config: PipelineConfig) -> Article:
                                  "body blocks were empty after Unicode and whitespace cleanup")
     text = PARAGRAPH_SEPARATOR.join(paragraphs_text)
     detected = [detect_language(t, config.min_words_for_paragraph_language) for t in paragraphs_text]
-    article_language = majority_language(paragraphs_text, detected) or detect_language(text)
+    # Every detection votes for the article's language, weighted by words; a paragraph keeps
+    # its own language only when the detector is sure of it, so a foreign footnote is
+    # marked but a short English line full of names does not become Pidgin.
+    article_language = (majority_language(paragraphs_text, [language for language, _ in detected])
+                        or detect_language(text)[0])
     paragraphs = []
     offset = 0
-    for index, (paragraph_text, language) in enumerate(zip(paragraphs_text, detected)):
-        if language == UNDETERMINED:
-            language = article_language  # too short to tell: inherit the article's language
+    for index, (paragraph_text, (language, probability)) in enumerate(zip(paragraphs_text, detected)):
+        if language == UNDETERMINED or probability < config.min_paragraph_language_confidence:
+            language = article_language
         end = offset + len(paragraph_text)
         paragraphs.append(Paragraph(index, paragraph_text, offset, end, language,
                                     paragraph_hash(paragraph_text)))

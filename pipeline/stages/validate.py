@@ -9,7 +9,8 @@ Cross-table rules use two mechanisms, both documented in ``expectations/README.m
 
 * **suite parameters** for membership (foreign keys, input count): a suite says
   ``"value_set": {"$PARAMETER": "article_ids"}`` and :func:`suite_parameters` supplies the
-  values at run time (``article_ids``, ``paragraph_keys``, ``n_inputs``);
+  values at run time (``article_ids``, ``paragraph_keys``, ``n_inputs``, ``entity_ids``,
+  ``mentioned_entity_ids``);
 * **derived check columns** for rules that need values from another table (lengths,
   span equality, paragraph counts): :func:`derive_check_frames` adds them to the frames the
   suites see (never to the published tables), and the suites expect things of them.
@@ -229,7 +230,10 @@ def suite_parameters(tables: Mapping[str, pa.Table], n_inputs: int) -> dict[str,
         for a, i in zip(paragraphs.column("article_id").to_pylist(), paragraphs.column("paragraph_index").to_pylist())
         if a is not None and i is not None
     })
-    return {"article_ids": article_ids, "paragraph_keys": paragraph_keys, "n_inputs": int(n_inputs)}
+    entity_ids = sorted({e for e in tables["entity_catalog"].column("entity_id").to_pylist() if e is not None})
+    mentioned = sorted({e for e in tables["entities"].column("entity_id").to_pylist() if e is not None})
+    return {"article_ids": article_ids, "paragraph_keys": paragraph_keys, "n_inputs": int(n_inputs),
+            "entity_ids": entity_ids, "mentioned_entity_ids": mentioned}
 
 
 def _present(value: Any) -> bool:
@@ -288,7 +292,7 @@ def _gx() -> _GX:
 def validate_tables(
     tables: Mapping[str, pa.Table], n_inputs: int, suites_dir: Path = SUITES_DIR
 ) -> ValidationReport:
-    """Validate the five published tables (and the accounting frame) against their suites.
+    """Validate the published tables (and the accounting frame) against their suites.
 
     ``tables`` maps each name in ``pipeline.schema.TABLES`` to its Arrow table (0 rows is
     fine); ``n_inputs`` is the number of input files the run read. Raises ValueError for a
@@ -304,27 +308,29 @@ def validate_tables(
     frames = derive_check_frames(tables)
     parameters = suite_parameters(tables, n_inputs)
 
-    state = _gx()
     outcomes: list[ExpectationOutcome] = []
-    with state.lock:
-        for name in SUITE_ORDER:
-            suite = suites[name]
-            unknown_parameters = sorted(set(suite.suite_parameter_options) - set(parameters))
-            if unknown_parameters:
-                raise ValueError(f"{name}.json uses unknown suite parameters {unknown_parameters}; "
-                                 f"known: {sorted(parameters)}")
-            needed = {p: parameters[p] for p in suite.suite_parameter_options}
-            result = state.batch(name, frames[name]).validate(
-                suite, result_format="SUMMARY", expectation_parameters=needed)
-            if len(result.results) != len(suite.expectations):  # never drop a rule silently
-                raise RuntimeError(f"GX returned {len(result.results)} results for the "
-                                   f"{len(suite.expectations)} expectations of {name}")
-            table_outcomes = sorted(
-                ((r.expectation_config.meta.get(_POSITION_KEY, 0), _outcome(name, r)) for r in result.results),
-                key=lambda pair: pair[0],
-            )
-            outcomes.extend(o for _, o in table_outcomes)
+    for name in SUITE_ORDER:
+        suite = suites[name]
+        unknown_parameters = sorted(set(suite.suite_parameter_options) - set(parameters))
+        if unknown_parameters:
+            raise ValueError(f"{name}.json uses unknown suite parameters {unknown_parameters}; "
+                             f"known: {sorted(parameters)}")
+        needed = {p: parameters[p] for p in suite.suite_parameter_options}
+        outcomes.extend(_outcome(name, r) for r in run_suite(suite, frames[name], "SUMMARY", needed))
     return ValidationReport(success=all(o.success for o in outcomes), outcomes=tuple(outcomes))
+
+
+def run_suite(suite, frame: pd.DataFrame, result_format: str | dict = "SUMMARY",
+              parameters: Mapping[str, Any] | None = None) -> list:
+    """GX results of one loaded suite over one frame, in the suite file's order."""
+    state = _gx()
+    with state.lock:
+        result = state.batch(suite.name, frame).validate(
+            suite, result_format=result_format, expectation_parameters=dict(parameters or {}))
+    if len(result.results) != len(suite.expectations):  # never drop a rule silently
+        raise RuntimeError(f"GX returned {len(result.results)} results for the "
+                           f"{len(suite.expectations)} expectations of {suite.name}")
+    return sorted(result.results, key=lambda r: r.expectation_config.meta.get(_POSITION_KEY, 0))
 
 
 # --------------------------------------------------------------------------- results
@@ -346,7 +352,7 @@ def _outcome(table: str, result) -> ExpectationOutcome:
 
 
 def _observed(config, result, success: bool) -> str:
-    error = _exception_message(result.exception_info)
+    error = exception_message(result.exception_info)
     if error is not None:
         return f"error: {_shorten(error, 200)}"
     res = result.result or {}
@@ -379,7 +385,7 @@ def _observed(config, result, success: bool) -> str:
     return "" if success else "failed"
 
 
-def _exception_message(info) -> str | None:
+def exception_message(info) -> str | None:
     if not info:
         return None
     if info.get("raised_exception"):

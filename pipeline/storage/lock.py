@@ -33,6 +33,11 @@ class RunLock:
         self.wait, self.timeout_s, self.on_wait, self.poll_s = wait, timeout_s, on_wait, poll_s
         self._fd: int | None = None
 
+    def check_writable(self) -> None:
+        """Create the lock file, raising OSError (naming it) if the folder is not writable."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
+
     def holder(self) -> str:
         try:
             info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
