@@ -5,8 +5,6 @@ import random
 import shutil
 from dataclasses import replace
 
-import pytest
-
 from conftest import SEEDS
 from pipeline.config import PipelineConfig
 from pipeline.documents import prepare_document
@@ -16,15 +14,6 @@ from pipeline.stages.normalize import normalize
 
 CONFIG = PipelineConfig()
 
-
-@pytest.fixture(scope="module")
-def seed_articles() -> dict[str, Article]:
-    out = {}
-    for path in sorted(SEEDS.glob("*.txt")):
-        article = prepare_document(SEEDS, path.name, CONFIG)
-        assert isinstance(article, Article), article
-        out[path.name[:3]] = article
-    return out
 
 
 def _article(path: str, paragraphs: list[str], date: str | None = None) -> Article:

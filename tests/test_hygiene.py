@@ -15,7 +15,6 @@ import pytest
 from conftest import REPO, SEEDS
 from pipeline.config import PipelineConfig
 from pipeline.corpus import build_tables
-from pipeline.documents import prepare_document
 from pipeline.paraphrase import article_agreement_traces, load_tagger, misplaced_verb_traces, paraphrase_evidence
 from pipeline.records import Article, Block, Extracted, Source
 from pipeline.stages import hygiene, tag, validate
@@ -27,24 +26,15 @@ import make_spun_set  # noqa: E402
 CONFIG = PipelineConfig()
 
 
+
 @pytest.fixture(scope="module")
-def seeds() -> dict[str, Article]:
-    out = {}
-    for path in sorted(SEEDS.glob("*.txt")):
-        article = prepare_document(SEEDS, path.name, CONFIG)
-        assert isinstance(article, Article), article
-        out[path.name[:3]] = article
-    return out
+def signals(seed_articles) -> dict[str, object]:
+    return {a.article_id: hygiene.document_signals(a, CONFIG) for a in seed_articles.values()}
 
 
 @pytest.fixture(scope="module")
-def signals(seeds) -> dict[str, object]:
-    return {a.article_id: hygiene.document_signals(a, CONFIG) for a in seeds.values()}
-
-
-@pytest.fixture(scope="module")
-def tables(seeds, signals) -> dict[str, pa.Table]:
-    articles = list(seeds.values())
+def tables(seed_articles, signals) -> dict[str, pa.Table]:
+    articles = list(seed_articles.values())
     return build_tables(articles, [], tag.tag(articles, CONFIG), signals, CONFIG)
 
 
@@ -65,10 +55,10 @@ def _flags(article: Article) -> dict:
 # --------------------------------------------------------------------------- paraphrase traces
 
 
-def test_seed_003_is_flagged_as_paraphrased_and_the_other_seeds_are_not(seeds, signals):
+def test_seed_003_is_flagged_as_paraphrased_and_the_other_seeds_are_not(seed_articles, signals):
     from pipeline.corpus import boilerplate_ratio
 
-    flagged = {prefix for prefix, a in seeds.items()
+    flagged = {prefix for prefix, a in seed_articles.items()
                if hygiene.article_flags(signals[a.article_id], boilerplate_ratio(a), CONFIG)["is_paraphrased"]}
     assert flagged == {"003"}
 
@@ -101,8 +91,8 @@ def test_spun_copies_of_the_clean_seeds_are_flagged_and_the_originals_are_not():
     assert {k for k, v in verdicts.items() if v} == {(p, "spun") for p in make_spun_set.CLEAN_SEEDS}
 
 
-def test_the_spinner_is_deterministic_and_swaps_more_at_higher_rates(seeds):
-    paragraphs = tuple(p.text for p in seeds["004"].paragraphs)
+def test_the_spinner_is_deterministic_and_swaps_more_at_higher_rates(seed_articles):
+    paragraphs = tuple(p.text for p in seed_articles["004"].paragraphs)
     low = make_spun_set.spin_document("004", paragraphs, 0.3)
     assert low == make_spun_set.spin_document("004", paragraphs, 0.3)
     assert low[0] != paragraphs
@@ -112,16 +102,16 @@ def test_the_spinner_is_deterministic_and_swaps_more_at_higher_rates(seeds):
 # --------------------------------------------------------------------------- signals and flags
 
 
-def test_document_signals_are_picklable_and_depend_only_on_the_text(seeds, signals):
-    article = seeds["002"]
+def test_document_signals_are_picklable_and_depend_only_on_the_text(seed_articles, signals):
+    article = seed_articles["002"]
     moved = replace(article, article_id="another-id",
                     extracted=replace(article.extracted, source=replace(article.extracted.source, path="x/y.txt")))
     assert hygiene.document_signals(moved, CONFIG) == signals[article.article_id]
     assert pickle.loads(pickle.dumps(signals[article.article_id])) == signals[article.article_id]
 
 
-def test_quality_flags_mark_short_foreign_and_boilerplate_pages(seeds):
-    kazakh = next(p.text for p in seeds["002"].paragraphs if p.language == "kk")
+def test_quality_flags_mark_short_foreign_and_boilerplate_pages(seed_articles):
+    kazakh = next(p.text for p in seed_articles["002"].paragraphs if p.language == "kk")
     english = "A short English note about the election and the protests that followed it in the city."
     foreign = _flags(_article("kk.txt", [kazakh, kazakh + " " + kazakh, english]))
     assert foreign["is_mostly_non_english"] and foreign["english_share"] < 0.5
@@ -130,7 +120,7 @@ def test_quality_flags_mark_short_foreign_and_boilerplate_pages(seeds):
     page = _article("page.txt", [english * 3], boilerplate=["Home | News | Sport | Contact | Login"] * 100)
     assert _flags(page)["is_mostly_boilerplate"]
     assert not _flags(_article("story.txt", [english * 3]))["is_mostly_boilerplate"]
-    seed_flags = {p: _flags(a) for p, a in seeds.items()}
+    seed_flags = {p: _flags(a) for p, a in seed_articles.items()}
     assert not any(f["is_short"] or f["is_mostly_non_english"] or f["is_mostly_boilerplate"]
                    for f in seed_flags.values())
     assert 0.5 < seed_flags["002"]["english_share"] < 1.0  # the Kazakh footnote
@@ -139,8 +129,8 @@ def test_quality_flags_mark_short_foreign_and_boilerplate_pages(seeds):
 # --------------------------------------------------------------------------- published tables
 
 
-def test_build_tables_computes_missing_signals_the_same_way(seeds, signals, tables):
-    articles = list(seeds.values())
+def test_build_tables_computes_missing_signals_the_same_way(seed_articles, signals, tables):
+    articles = list(seed_articles.values())
     some = {k: v for k, v in list(signals.items())[:2]}
     for given in (None, some):
         again = build_tables(articles, [], [], given, CONFIG)
@@ -148,9 +138,9 @@ def test_build_tables_computes_missing_signals_the_same_way(seeds, signals, tabl
         assert again["paragraphs"].equals(tables["paragraphs"])
 
 
-def test_repeated_paragraphs_and_the_language_flag(seeds, tables):
+def test_repeated_paragraphs_and_the_language_flag(seed_articles, tables):
     paragraphs = tables["paragraphs"].to_pandas()
-    by_article = {p: paragraphs[paragraphs.article_id == a.article_id] for p, a in seeds.items()}
+    by_article = {p: paragraphs[paragraphs.article_id == a.article_id] for p, a in seed_articles.items()}
     shared = set(by_article["000"].paragraph_hash) & set(by_article["001"].paragraph_hash)
     assert shared
     for hash_, n in zip(paragraphs.paragraph_hash, paragraphs.n_articles_with_paragraph):
@@ -168,9 +158,9 @@ def test_repeated_paragraphs_and_the_language_flag(seeds, tables):
     assert all((a, i, True) in keys for a, i in zip(entities.article_id, entities.paragraph_index))
 
 
-def test_near_duplicate_columns_on_the_seeds(seeds, tables):
+def test_near_duplicate_columns_on_the_seeds(seed_articles, tables):
     articles = tables["articles"].to_pandas().set_index("article_id")
-    ids = {p: a.article_id for p, a in seeds.items()}
+    ids = {p: a.article_id for p, a in seed_articles.items()}
     clustered = articles[articles.near_duplicate_cluster.notna()]
     assert set(clustered.index) == {ids["000"], ids["001"]}
     assert clustered.near_duplicate_cluster.nunique() == 1
@@ -180,8 +170,8 @@ def test_near_duplicate_columns_on_the_seeds(seeds, tables):
     assert articles.loc[copy.duplicate_of, "near_duplicate_similarity"] == 1.0
 
 
-def test_the_suites_pass_on_the_seeds_and_catch_broken_hygiene_columns(seeds, tables):
-    n_inputs = len(seeds)
+def test_the_suites_pass_on_the_seeds_and_catch_broken_hygiene_columns(seed_articles, tables):
+    n_inputs = len(seed_articles)
     assert validate.validate_tables(tables, n_inputs).success
 
     def broken(table: str, column: str, values) -> dict[str, pa.Table]:
@@ -216,14 +206,14 @@ def _readme_snippets(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
 
 
-def test_the_readme_filters_run_on_the_seed_tables(tmp_path, seeds, tables):
+def test_the_readme_filters_run_on_the_seed_tables(tmp_path, seed_articles, tables):
     latest = tmp_path / "data" / "latest"
     latest.mkdir(parents=True)
     for name in ("articles", "paragraphs"):
         pq.write_table(tables[name], latest / f"{name}.parquet")
     # One row per story: the earlier of 000/001 (the same story), 002 and 004; 003 is spun.
-    story = min(seeds["000"], seeds["001"], key=lambda a: (a.published_date or "9999-99-99", a.extracted.source.path))
-    expected = {story.article_id, seeds["002"].article_id, seeds["004"].article_id}
+    story = min(seed_articles["000"], seed_articles["001"], key=lambda a: (a.published_date or "9999-99-99", a.extracted.source.path))
+    expected = {story.article_id, seed_articles["002"].article_id, seed_articles["004"].article_id}
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
@@ -240,5 +230,5 @@ def test_the_readme_filters_run_on_the_seed_tables(tmp_path, seeds, tables):
     finally:
         os.chdir(cwd)
     assert {row[0] for row in results[0]} == expected
-    assert {row[1] for row in results[1]} == {seeds["000"].article_id, seeds["001"].article_id}
+    assert {row[1] for row in results[1]} == {seed_articles["000"].article_id, seed_articles["001"].article_id}
     assert results[2] and all(row[2] >= 2 for row in results[2])

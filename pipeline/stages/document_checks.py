@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.corpus import boilerplate_ratio
 from pipeline.records import Article, Rejected
 from pipeline.stages import validate
-from pipeline.stages.dedupe import content_hash
+from pipeline.stages.dedupe import content_hash, precedence
 from pipeline.textutil import count_words
 
 STAGE = "validate"
@@ -60,11 +60,12 @@ def earlier_copies(articles: Iterable[Article], known: Mapping[str, str] | None 
     """source_path -> article_id of an identical body seen before it.
 
     "Before" means in ``known`` (content_sha256 -> article_id of an existing corpus) or
-    earlier in source-path order, so the answer does not depend on processing order.
+    earlier in dedupe's order (date, then path), so the answer does not depend on
+    processing order and names the copy `articles.duplicate_of` builds on.
     """
     seen = dict(known or {})
     copies = {}
-    for article in sorted(articles, key=lambda a: a.extracted.source.path):
+    for article in sorted(articles, key=precedence):
         first = seen.setdefault(content_hash(article), article.article_id)
         if first != article.article_id:
             copies[article.extracted.source.path] = first
