@@ -14,6 +14,7 @@ seeds/ pays for it before anything is timed.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -91,6 +92,8 @@ def main() -> None:
             share = summary.prepared.processed / max(1, summary.n_inputs)
             print(f"{n:>7}  {name:<20} {seconds:>8.1f}  {str(summary.prepared):>22}  {str(summary.tagged):>22}"
                   f"  {summary.n_articles:>8}   ({share:.2%} of inputs processed)")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process (all runs): {peak_mib:,.0f} MiB")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter, deque
+from itertools import zip_longest
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -70,47 +72,66 @@ def _shards(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), max(1, size))]
 
 
+# Shard tasks running at once: enough to keep both cores and the tagger busy, few enough that
+# memory stays flat and progress is reported as shards finish (Prefect's thread pool would
+# otherwise start every submitted shard at once).
+MAX_SHARDS_IN_FLIGHT = 4
+
+
+def _bounded(jobs: list, submit, limit: int = MAX_SHARDS_IN_FLIGHT):
+    """Yield (job, result) in job order, with at most `limit` submitted tasks unfinished."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append((job, submit(job)))
+        if len(pending) >= limit:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()
+
+
 def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCache, config: PipelineConfig,
              shard_size: int) -> tuple[list[Article | Rejected], StageCounts]:
     outcomes = {doc.path: cache.get(PREPARE, doc.prepare_key) for doc in planned}
     todo = [doc for doc in planned if outcomes[doc.path] is None]
     _progress(f"extract+normalize: {len(planned) - len(todo)} reused, {len(todo)} to process")
-    futures = [(shard, prepare_shard.submit(seeds_dir, [d.path for d in shard], config))
-               for shard in _shards(todo, shard_size)]
-    for done, (shard, future) in enumerate(futures, start=1):
-        for doc, outcome in zip(shard, future.result()):
+    shards = _shards(todo, shard_size)
+    results = _bounded(shards, lambda shard: prepare_shard.submit(seeds_dir, [d.path for d in shard], config))
+    for done, (shard, shard_outcomes) in enumerate(results, start=1):
+        for doc, outcome in zip(shard, shard_outcomes):
             outcomes[doc.path] = outcome
             if doc.matches(outcome):
                 cache.put(PREPARE, doc.prepare_key, outcome)
-        _progress(f"extract+normalize: shard {done}/{len(futures)}")
+        _progress(f"extract+normalize: shard {done}/{len(shards)}")
     return [outcomes[doc.path] for doc in planned], StageCounts(len(todo), len(planned) - len(todo))
 
 
-class _PerArticle:
-    """One per-document stage over articles: cached outputs reused, the rest sent to shard tasks.
+def _per_article(stages: dict[str, tuple], articles: list[Article], cache: DocumentCache, config: PipelineConfig,
+                 shard_size: int) -> tuple[dict[str, dict], dict[str, StageCounts]]:
+    """Per-document stages over articles: stored outputs reused, the rest computed by shard tasks.
 
-    Submitting (the constructor) and collecting (`results`) are apart so that several
-    stages' tasks can run side by side.
+    ``stages`` maps a stage name to (shard task, article_id -> cache key). The stages' shards
+    are interleaved, so tagging and the hygiene signals run side by side.
     """
-
-    def __init__(self, stage: str, shard_task, articles: list[Article], keys: dict[str, str],
-                 cache: DocumentCache, config: PipelineConfig, shard_size: int):
-        self.stage, self.keys, self.cache = stage, keys, cache
-        self.outputs = {a.article_id: cache.get(stage, keys[a.article_id]) for a in articles}
-        todo = [a for a in articles if self.outputs[a.article_id] is None]
-        self.counts = StageCounts(len(todo), len(articles) - len(todo))
-        _progress(f"{stage}: {self.counts.reused} reused, {self.counts.processed} to process")
-        self.futures = [shard_task.submit(shard, config) for shard in _shards(todo, shard_size)]
-
-    def results(self) -> dict:
-        """article_id -> output, once every shard is done (new outputs go to the cache)."""
-        for done, future in enumerate(self.futures, start=1):
-            for article_id, output in future.result().items():
-                self.outputs[article_id] = output
-                self.cache.put(self.stage, self.keys[article_id], output)
-            _progress(f"{self.stage}: shard {done}/{len(self.futures)}")
-        self.futures = []
-        return self.outputs
+    outputs, counts, jobs = {}, {}, []
+    for stage, (shard_task, keys) in stages.items():
+        outputs[stage] = {a.article_id: cache.get(stage, keys[a.article_id]) for a in articles}
+        todo = [a for a in articles if outputs[stage][a.article_id] is None]
+        counts[stage] = StageCounts(len(todo), len(articles) - len(todo))
+        _progress(f"{stage}: {counts[stage].reused} reused, {counts[stage].processed} to process")
+        jobs.append([(stage, shard) for shard in _shards(todo, shard_size)])
+    interleaved = [job for group in zip_longest(*jobs) for job in group if job is not None]
+    total = Counter(stage for stage, _ in interleaved)
+    done: Counter[str] = Counter()
+    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(job[1], config))
+    for (stage, _), found in results:
+        for article_id, output in found.items():
+            outputs[stage][article_id] = output
+            cache.put(stage, stages[stage][1][article_id], output)
+        done[stage] += 1
+        _progress(f"{stage}: shard {done[stage]}/{total[stage]}")
+    return outputs, counts
 
 
 @flow(name="news-corpus", persist_result=False, log_prints=False)
@@ -151,11 +172,11 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
               f"{len(checked.warnings)} warnings")
 
     prepare_keys = {a.article_id: planned_by_path[a.extracted.source.path].prepare_key for a in articles}
-    tagging = _PerArticle(TAG, tag_shard, articles, {
-        aid: keys.tag_key(key) for aid, key in prepare_keys.items()}, cache, config, shard_size)
-    measuring = _PerArticle(SIGNALS, signals_shard, articles, {
-        aid: keys.signals_key(key) for aid, key in prepare_keys.items()}, cache, config, shard_size)
-    per_article, signals, tagged = tagging.results(), measuring.results(), tagging.counts
+    outputs, counts = _per_article({
+        TAG: (tag_shard, {aid: keys.tag_key(key) for aid, key in prepare_keys.items()}),
+        SIGNALS: (signals_shard, {aid: keys.signals_key(key) for aid, key in prepare_keys.items()}),
+    }, articles, cache, config, shard_size)
+    per_article, signals, tagged = outputs[TAG], outputs[SIGNALS], counts[TAG]
     mentions = [m for a in articles for m in per_article[a.article_id]]
 
     tables = build_tables(articles, rejected, mentions, signals, config)
@@ -170,7 +191,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         "version_id": result.version_id, "created": result.created, "latest_moved": result.latest_moved,
         "validation_success": report.success, "inputs": len(paths), "articles": len(articles),
         "quarantined": len(rejected), "prepared": prepared.processed, "tagged": tagged.processed,
-        "measured": measuring.counts.processed})
+        "measured": counts[SIGNALS].processed})
     return RunSummary(
         seeds_dir=seeds_dir,
         data_dir=data_dir,
@@ -182,7 +203,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         warnings=warnings,
         prepared=prepared,
         tagged=tagged,
-        measured=measuring.counts,
+        measured=counts[SIGNALS],
         validation_success=report.success,
         validation_failures=[] if report.success else report.summary_lines(),
         version_id=result.version_id,
