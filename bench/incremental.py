@@ -14,6 +14,7 @@ seeds/ pays for it before anything is timed.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -85,7 +86,7 @@ def main() -> None:
     pool = document_pool()
     timed_run(REPO / "seeds", workdir / "warm-up")
     results = {n: bench(n, workdir, pool) for n in args.sizes}
-    print(f"\nincremental runs ({len(pool)} distinct source pages, one core; seconds are wall time)")
+    print(f"\nincremental runs ({len(pool)} distinct source pages; {os.cpu_count()} cores; seconds are wall time)")
     print(f"{'N':>7}  {'run':<20} {'seconds':>8}  {'extract+normalize':>22}  {'tag':>22}  {'articles':>8}")
     for n, rows in results.items():
         for name, seconds, summary in rows:
