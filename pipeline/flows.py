@@ -1,5 +1,8 @@
 """Prefect wiring only: stages run as tasks over shards of documents, never one per document.
 
+Large arguments (articles, tables, the manifest) go to tasks wrapped in `quote`: Prefect
+otherwise walks every element looking for futures, which took minutes at 10,000 documents.
+
 A run reuses every per-document output whose key is unchanged (pipeline.reuse) and sends
 only the rest to tasks; the corpus-level steps (tables, validation, publish) always run,
 unless the whole run's build key equals the latest version's.
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from pipeline import manifest as manifests
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
@@ -124,7 +128,7 @@ def _per_article(stages: dict[str, tuple], articles: list[Article], cache: Docum
     interleaved = [job for group in zip_longest(*jobs) for job in group if job is not None]
     total = Counter(stage for stage, _ in interleaved)
     done: Counter[str] = Counter()
-    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(job[1], config))
+    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(quote(job[1]), config))
     for (stage, _), found in results:
         for article_id, output in found.items():
             outputs[stage][article_id] = output
@@ -166,7 +170,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     outcomes, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
     articles = [o for o in outcomes if isinstance(o, Article)]
     rejected = [o for o in outcomes if isinstance(o, Rejected)]
-    checked = check_documents(articles, suites_dir)
+    checked = check_documents(quote(articles), suites_dir)
     articles, rejected = checked.passed, rejected + checked.rejected
     _progress(f"document checks: {len(articles)} passed, {len(checked.rejected)} quarantined, "
               f"{len(checked.warnings)} warnings")
@@ -180,13 +184,13 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     mentions = [m for a in articles for m in per_article[a.article_id]]
 
     tables = build_tables(articles, rejected, mentions, signals, config)
-    report = validate_tables(tables, len(paths), suites_dir)
+    report = validate_tables(quote(tables), len(paths), suites_dir)
     _progress(f"validate: {'passed' if report.success else 'FAILED'} "
               f"({len(report.outcomes)} expectations, {len(report.failures)} failed)")
     warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
     manifest = manifests.build_manifest(articles, rejected, recipe, run_key, report, warnings)
     _progress("publish: writing tables")
-    result = publish(data_dir, tables, manifest, move_latest=report.success)
+    result = publish(data_dir, quote(tables), quote(manifest), move_latest=report.success)
     store.record_run({
         "version_id": result.version_id, "created": result.created, "latest_moved": result.latest_moved,
         "validation_success": report.success, "inputs": len(paths), "articles": len(articles),
