@@ -248,13 +248,17 @@ while True:
 def test_sigkill_during_publishing_never_breaks_latest(tmp_path):
     """Kill a process that publishes versions in a loop at many points; latest stays whole."""
     data = tmp_path / "data"
-    for attempt in range(12):
+    kills_after_a_publish = 0
+    for attempt in range(30):
         child = subprocess.Popen([sys.executable, "-c", _PUBLISH_LOOP, str(data)], cwd=REPO)
         time.sleep(0.8 + 0.07 * attempt)  # startup, then kills land in different phases
         child.send_signal(signal.SIGKILL)
         child.wait()
         assert_latest_is_complete(data)
-    assert (data / "latest").exists()
+        kills_after_a_publish += (data / "latest").exists()
+        if kills_after_a_publish >= 10:
+            break
+    assert kills_after_a_publish >= 10, "the child never got to publish: machine too slow?"
 
 
 def _run_until(seeds: Path, data: Path, trigger: str) -> bool:
