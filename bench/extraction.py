@@ -76,6 +76,22 @@ def seed_check(model=None) -> float | None:
     return bow_prf(bodies[0], bodies[1]).f1
 
 
+def _timed(out: dict, name: str, run):
+    """run(), recording its wall and CPU milliseconds under out["ms"][name] and name + "_cpu"."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = run()
+    out["ms"][name] = (time.perf_counter() - t0) * 1000
+    out["ms"][name + "_cpu"] = (time.process_time() - c0) * 1000
+    return result
+
+
+def _score_ours(out: dict, name: str, extracted, gold: str) -> None:
+    """Our extractor's scores: kept blocks, body blocks only, and whole paragraphs."""
+    out["prf"][name] = bow_prf(kept_text(extracted), gold)
+    out["prf"][name + "_body"] = bow_prf("\n".join(b.text for b in extracted.body_blocks), gold)
+    out["whole"][name] = whole_paragraphs(kept_blocks(extracted), gold)
+
+
 def score_page(page, with_html: bool, with_traf_dump: bool) -> dict:
     """Every system on one page: scores, kept blocks (for whole paragraphs) and timings."""
     import trafilatura
@@ -83,14 +99,8 @@ def score_page(page, with_html: bool, with_traf_dump: bool) -> dict:
     from pipeline.stages.extract import extract_html
 
     out: dict = {"prf": {}, "whole": {}, "ms": {}}
-    t0, c0 = time.perf_counter(), time.process_time()
-    ex = extract_dump(source(page.name, page.dump))
-    out["ms"]["dump"] = (time.perf_counter() - t0) * 1000
-    out["ms"]["dump_cpu"] = (time.process_time() - c0) * 1000
-    kept = kept_blocks(ex)
-    out["prf"]["ours_dump"] = bow_prf(kept_text(ex), page.gold)
-    out["prf"]["ours_dump_body"] = bow_prf("\n".join(b.text for b in ex.body_blocks), page.gold)
-    out["whole"]["ours_dump"] = whole_paragraphs(kept, page.gold)
+    ex = _timed(out, "dump", lambda: extract_dump(source(page.name, page.dump)))
+    _score_ours(out, "ours_dump", ex, page.gold)
     lines = dump_lines(page.dump)
     keep, _, _ = hand_rules(lines)
     out["prf"]["hand_dump"] = bow_prf("\n".join(ln.text for ln, k in zip(lines, keep) if k), page.gold)
@@ -101,18 +111,9 @@ def score_page(page, with_html: bool, with_traf_dump: bool) -> dict:
         out["prf"]["traf_dump"] = bow_prf(trafilatura_on_dump(page.dump), page.gold)
     if with_html:
         html = page.html()
-        t0, c0 = time.perf_counter(), time.process_time()
-        exh = extract_html(source(page.name + ".html", html, "html"))
-        out["ms"]["html"] = (time.perf_counter() - t0) * 1000
-        out["ms"]["html_cpu"] = (time.process_time() - c0) * 1000
-        kept_h = kept_blocks(exh)
-        out["prf"]["ours_html"] = bow_prf(kept_text(exh), page.gold)
-        out["prf"]["ours_html_body"] = bow_prf("\n".join(b.text for b in exh.body_blocks), page.gold)
-        out["whole"]["ours_html"] = whole_paragraphs(kept_h, page.gold)
-        t0, c0 = time.perf_counter(), time.process_time()
-        traf = trafilatura.extract(html, include_comments=False) or ""
-        out["ms"]["traf_html"] = (time.perf_counter() - t0) * 1000
-        out["ms"]["traf_html_cpu"] = (time.process_time() - c0) * 1000
+        exh = _timed(out, "html", lambda: extract_html(source(page.name + ".html", html, "html")))
+        _score_ours(out, "ours_html", exh, page.gold)
+        traf = _timed(out, "traf_html", lambda: trafilatura.extract(html, include_comments=False) or "")
         out["prf"]["traf_html"] = bow_prf(traf, page.gold)
         traf_title = trafilatura.bare_extraction(html, include_comments=False, with_metadata=True)
         title = (traf_title.title or "") if traf_title is not None else ""

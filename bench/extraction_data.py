@@ -8,14 +8,14 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.textutil import WORD_RE
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "boilerplate-dev"
 SPLIT_FILE = REPO / "bench" / "extraction_split.tsv"
-_WORD = re.compile(r"\w+")
 
 # What the gold keeps besides the story: it usually opens with the headline and keeps the
 # byline and date lines, which our tables hold in title/author/published_date. So "kept"
@@ -101,10 +101,10 @@ def line_labels(lines: list[str], gold: str) -> list[float]:
     toks: list[str] = []
     owner: list[int] = []
     for i, line in enumerate(lines):
-        for t in _WORD.findall(line.lower()):
+        for t in WORD_RE.findall(line.lower()):
             toks.append(t)
             owner.append(i)
-    gold_toks = _WORD.findall(gold.lower())
+    gold_toks = WORD_RE.findall(gold.lower())
     hit = [0] * len(lines)
     total = [0] * len(lines)
     for o in owner:
@@ -123,7 +123,7 @@ def gold_paragraphs(gold: str) -> list[str]:
 def whole_paragraphs(kept_blocks: list[str], gold: str) -> tuple[int, int]:
     """(gold paragraphs that come out whole, gold paragraphs): a gold paragraph is whole when one
     kept block has exactly its words (lowercased \\w+ sequence), neither cut nor merged with another."""
-    kept = {" ".join(_WORD.findall(b.lower())) for b in kept_blocks}
-    paras = [" ".join(_WORD.findall(p.lower())) for p in gold_paragraphs(gold)]
+    kept = {" ".join(WORD_RE.findall(b.lower())) for b in kept_blocks}
+    paras = [" ".join(WORD_RE.findall(p.lower())) for p in gold_paragraphs(gold)]
     paras = [p for p in paras if p]
     return sum(p in kept for p in paras), len(paras)

@@ -42,19 +42,16 @@ def precedence(article: Article) -> tuple[str, str]:
     return (article.published_date or "9999-99-99", article.extracted.source.path)
 
 
-def exact_duplicates(articles: list[Article]) -> dict[str, str]:
-    """article_id -> article_id of the group's representative, for every non-representative.
+def exact_duplicates(articles: list[Article], known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """article_id -> article_id of the earliest article with the same text, for every later copy.
 
-    Independent of input order: the representative is chosen by date, then source path.
+    Earliest means already in ``known`` (content_sha256 -> article_id of a published corpus),
+    else first by `precedence`, so the answer does not depend on input order.
     """
-    representative: dict[str, Article] = {}
+    first = dict(known or {})
     for article in sorted(articles, key=precedence):
-        representative.setdefault(content_hash(article), article)
-    return {
-        a.article_id: rep.article_id
-        for a in articles
-        if (rep := representative[content_hash(a)]).article_id != a.article_id
-    }
+        first.setdefault(content_hash(article), article.article_id)
+    return {a.article_id: first[h] for a in articles if first[(h := content_hash(a))] != a.article_id}
 
 
 def shingles(text: str, size: int) -> set[str]:

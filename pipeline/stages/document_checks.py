@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import pandas as pd
 
 from pipeline.corpus import boilerplate_ratio
 from pipeline.records import Article, Rejected
 from pipeline.stages import validate
-from pipeline.stages.dedupe import content_hash, precedence
+from pipeline.stages.dedupe import exact_duplicates
 from pipeline.textutil import count_words
 
 STAGE = "validate"
@@ -56,29 +56,14 @@ def document_metrics(article: Article, duplicate_of: str | None) -> dict:
     }
 
 
-def earlier_copies(articles: Iterable[Article], known: Mapping[str, str] | None = None) -> dict[str, str]:
-    """source_path -> article_id of an identical body seen before it.
-
-    "Before" means in ``known`` (content_sha256 -> article_id of an existing corpus) or
-    earlier in dedupe's order (date, then path), so the answer does not depend on
-    processing order and names the copy `articles.duplicate_of` builds on.
-    """
-    seen = dict(known or {})
-    copies = {}
-    for article in sorted(articles, key=precedence):
-        first = seen.setdefault(content_hash(article), article.article_id)
-        if first != article.article_id:
-            copies[article.extracted.source.path] = first
-    return copies
-
-
 def check_documents(articles: list[Article], suites_dir: Path = validate.SUITES_DIR,
                     known_content: Mapping[str, str] | None = None) -> CheckResult:
     """Split articles into those that pass and Rejected ones; warnings are reported apart."""
     if not articles:
         return CheckResult([], [], [])
-    copies = earlier_copies(articles, known_content)
-    frame = pd.DataFrame([document_metrics(a, copies.get(a.extracted.source.path)) for a in articles])
+    # Identical bodies are named by dedupe's rule, the one `articles.duplicate_of` builds on.
+    copies = exact_duplicates(articles, known_content)
+    frame = pd.DataFrame([document_metrics(a, copies.get(a.article_id)) for a in articles])
     suite = validate.load_suite(SUITE, suites_dir)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["source_path"]}
     findings: dict[str, list[Finding]] = {}
