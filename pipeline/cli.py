@@ -6,20 +6,21 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline import explain
+from pipeline import explain, history, serve
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
 
 EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
-def _io_error(err: OSError, fallback: Path) -> int:
+def io_error(err: OSError, fallback: Path) -> int:
     """Full disk, permissions: one line naming the path instead of a traceback."""
     path = err.filename or fallback
     print(f"error: {err.strerror or err}: {path}; latest was not moved", file=sys.stderr)
     return EXIT_IO_ERROR
 
 
-def _run(args: argparse.Namespace) -> int:
+def run_flow(args: argparse.Namespace) -> int:
+    """`pipeline run` (and each run of `watch`): one flow run, its summary printed."""
     seeds, data = Path(args.seeds), Path(args.data)
     if not seeds.is_dir():
         print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
@@ -31,8 +32,9 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         RunLock(data).check_writable()  # fail before Prefect starts, with the path
-        from pipeline.flows import corpus_flow  # imports Prefect: keep `--help` fast
+        from pipeline.flows import configured_flow  # imports Prefect: keep `--help` fast
 
+        corpus_flow = configured_flow(str(seeds), args.shard_size, **runner_options(args))
         summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
                               expectations_dir=args.expectations, wait_for_lock=not args.no_wait,
                               lock_timeout_s=args.lock_timeout)
@@ -40,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BUSY
     except OSError as err:
-        return _io_error(err, data)
+        return io_error(err, data)
     summary.elapsed_s = time.perf_counter() - started
     print("\n".join(["", "summary", "-------", *summary.lines()]))
     return EXIT_OK if summary.ok else EXIT_VALIDATION_FAILED
@@ -75,21 +77,37 @@ def _existing_content(data_dir: Path) -> dict[str, str]:
     return {row["content_sha256"]: row["article_id"] for row in sorted(table, key=lambda r: r["article_id"])}
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """What a run reads and writes, and where its tasks run: shared by run, serve and watch."""
+    parser.add_argument("--seeds", default="seeds", help="input folder (default: seeds)")
+    parser.add_argument("--data", default="data", help="output folder (default: data)")
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
+                        help=f"documents per Prefect task (default: {DEFAULT_SHARD_SIZE})")
+    parser.add_argument("--expectations", default=None,
+                        help="folder of Great Expectations suites (default: the project's expectations/)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes on this machine (default: one per core; 1 runs in-process)")
+    where.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                       help="run the tasks on this existing Dask cluster (seeds and data on a shared filesystem)")
+    where.add_argument("--dask-workers", type=int, default=None, metavar="N",
+                       help="start a local Dask cluster of N worker processes for this run")
+
+
+def runner_options(args: argparse.Namespace) -> dict:
+    return {"workers": args.workers, "dask_address": args.dask_address, "dask_workers": args.dask_workers}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the flow over a seeds folder and publish a version")
-    run.add_argument("--seeds", default="seeds", help="input folder (default: seeds)")
-    run.add_argument("--data", default="data", help="output folder (default: data)")
-    run.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
-                     help=f"documents per Prefect task (default: {DEFAULT_SHARD_SIZE})")
-    run.add_argument("--expectations", default=None,
-                     help="folder of Great Expectations suites (default: the project's expectations/)")
+    add_run_options(run)
     run.add_argument("--no-wait", action="store_true",
                      help="if another run holds the data folder, fail at once (exit 4) instead of waiting")
     run.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
                      help="wait at most this long for another run on the data folder (default: no limit)")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=run_flow)
 
     check = commands.add_parser(
         "validate", help="check new documents (ingest, extract, normalize, document rules, tag); publish nothing",
@@ -102,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder of Great Expectations suites (default: the project's expectations/)")
     check.set_defaults(handler=_validate)
     explain.register(commands)
+    history.register(commands)
+    serve.register(commands)
     return parser
 
 

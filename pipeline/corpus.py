@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 
 import pyarrow as pa
 
@@ -56,6 +55,16 @@ def article_row(article: Article, duplicate: DuplicateInfo | None, signals: Docu
     }
 
 
+def _columns(table: schema.Table) -> dict[str, list]:
+    """One empty list per column of the table: rows of millions of blocks cost no dict each."""
+    return {name: [] for name in table.schema.names}
+
+
+def _append(columns: dict[str, list], **row) -> None:
+    for name, values in columns.items():
+        values.append(row[name])
+
+
 def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention],
                  signals: dict[str, DocumentSignals] | None = None,
                  config: PipelineConfig | None = None) -> dict[str, pa.Table]:
@@ -63,6 +72,7 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
     cache; missing ones are computed here. Duplicate clusters and repeated-paragraph counts
     depend on the whole corpus, so they are always computed here, from the signals."""
     config = config or PipelineConfig()
+    articles = sorted(articles, key=lambda a: a.article_id)  # rows then come in key order: no sorted copy
     signals = dict(signals or {})
     for article in articles:
         if article.article_id not in signals:
@@ -70,31 +80,30 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
     duplicates = duplicate_clusters(articles, {a.article_id: signals[a.article_id].minhash for a in articles},
                                     config)
     holders = hygiene.paragraph_counts(articles)
-    paragraphs = []
+    paragraphs = _columns(schema.PARAGRAPHS)
     for a in articles:
         tagged = {index for index, _ in taggable(a, config)}
-        paragraphs += [
-            {"article_id": a.article_id, "paragraph_index": p.index, "text": p.text,
-             "char_start": p.char_start, "char_end": p.char_end, "n_words": count_words(p.text),
-             "language": p.language, "paragraph_hash": p.paragraph_hash,
-             "n_articles_with_paragraph": holders[p.paragraph_hash], "ner_tagged": p.index in tagged}
-            for p in a.paragraphs
-        ]
+        for p in a.paragraphs:
+            _append(paragraphs, article_id=a.article_id, paragraph_index=p.index, text=p.text,
+                    char_start=p.char_start, char_end=p.char_end, n_words=count_words(p.text),
+                    language=p.language, paragraph_hash=p.paragraph_hash,
+                    n_articles_with_paragraph=holders[p.paragraph_hash], ner_tagged=p.index in tagged)
     # One canonical entity per real entity needs every article's mentions at once.
     entities = resolve.resolve(mentions, config)
     # Every block with its verdict, kept ones too, so `pipeline explain` can show a whole page.
-    boilerplate = [
-        {"article_id": a.article_id, "block_index": b.index, "text": b.text, "role": b.role,
-         "kept": b.kept, "reason": b.reason, "extractor": a.extracted.extractor}
-        for a in articles for b in a.extracted.blocks
-    ]
+    boilerplate = _columns(schema.BOILERPLATE)
+    for a in articles:
+        for block in a.extracted.blocks:
+            _append(boilerplate, article_id=a.article_id, block_index=block.index, text=block.text,
+                    role=block.role, kept=block.kept, reason=block.reason, extractor=a.extracted.extractor)
+    mention_columns = {name: [getattr(m, name) for m in entities] for name in schema.ENTITIES.schema.names}
     return {
         "articles": schema.to_arrow(schema.ARTICLES, [
             article_row(a, duplicates.get(a.article_id), signals[a.article_id], config) for a in articles]),
-        "paragraphs": schema.to_arrow(schema.PARAGRAPHS, paragraphs),
-        "entities": schema.to_arrow(schema.ENTITIES, [asdict(m) for m in entities]),
+        "paragraphs": schema.columns_to_arrow(schema.PARAGRAPHS, paragraphs),
+        "entities": schema.columns_to_arrow(schema.ENTITIES, mention_columns),
         "entity_catalog": schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(entities, articles)),
-        "boilerplate": schema.to_arrow(schema.BOILERPLATE, boilerplate),
+        "boilerplate": schema.columns_to_arrow(schema.BOILERPLATE, boilerplate),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
              "reason": r.reason, "detail": r.detail} for r in rejected]),

@@ -6,7 +6,7 @@ and document rules as a run, without publishing anything.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.config import PipelineConfig
@@ -25,12 +25,18 @@ def prepare_document(seeds_dir: Path, relative_path: str, config: PipelineConfig
     try:
         extracted = extract(source)
         stage = "normalize"
-        return normalize(extracted, config)
+        return without_page_text(normalize(extracted, config))
     except (ExtractionError, NormalizationError) as err:
         return Rejected(relative_path, stage, err.reason, err.detail, source.sha256)
     except Exception as err:  # noqa: BLE001 - one bad document must never stop the corpus
         return Rejected(relative_path, stage, f"{stage}_error",
                         f"unexpected {type(err).__name__}: {err}", source.sha256)
+
+
+def without_page_text(article: Article) -> Article:
+    """Only extraction reads the page itself; dropping it keeps runs and the cache small."""
+    source = replace(article.extracted.source, text="")
+    return replace(article, extracted=replace(article.extracted, source=source))
 
 
 @dataclass(frozen=True)

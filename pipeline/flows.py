@@ -1,5 +1,7 @@
 """Prefect wiring only: stages run as tasks over shards of documents, never one per document.
 
+The shard tasks live in pipeline.shard_tasks, which is all a worker process imports.
+
 Large arguments (articles, tables, the manifest) go to tasks wrapped in `quote`: Prefect
 otherwise walks every element looking for futures, which took minutes at 10,000 documents.
 
@@ -9,6 +11,7 @@ unless the whole run's build key equals the latest version's.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter, deque
@@ -17,16 +20,19 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from pipeline import manifest as manifests
+from pipeline.artifacts import publish_artifacts
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
 from pipeline.corpus import build_tables
-from pipeline.documents import prepare_document
-from pipeline.records import Article, DocumentSignals, Mention, Rejected
+from pipeline.records import Article, Rejected
 from pipeline.reuse import PREPARE, SIGNALS, TAG, KeyMaker, PlannedDocument, build_key
 from pipeline.run import RunSummary, StageCounts
-from pipeline.stages import document_checks, hygiene, ingest, tag, validate
+from pipeline.report import write_report
+from pipeline.shard_tasks import prepare_shard, signals_shard, tag_shard
+from pipeline.stages import document_checks, ingest, validate
 from pipeline.storage.cache import DocumentCache
 from pipeline.storage.lock import RunLock
 from pipeline.storage.versions import VersionStore
@@ -35,26 +41,6 @@ from pipeline.storage.versions import VersionStore
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
     get_run_logger().info(message)
-
-
-@task(name="prepare-shard", cache_policy=NO_CACHE, persist_result=False)
-def prepare_shard(seeds_dir: str, paths: list[str], config: PipelineConfig) -> list[Article | Rejected]:
-    """ingest, extract and normalize each document of one shard."""
-    return [prepare_document(Path(seeds_dir), path, config) for path in paths]
-
-
-@task(name="tag-shard", cache_policy=NO_CACHE, persist_result=False)
-def tag_shard(articles: list[Article], config: PipelineConfig) -> dict[str, list[Mention]]:
-    """article_id -> its mentions (empty lists too: "no entities" is a result worth keeping)."""
-    found: dict[str, list[Mention]] = {a.article_id: [] for a in articles}
-    for mention in tag.tag(articles, config):
-        found[mention.article_id].append(mention)
-    return found
-
-
-@task(name="signals-shard", cache_policy=NO_CACHE, persist_result=False)
-def signals_shard(articles: list[Article], config: PipelineConfig) -> dict[str, DocumentSignals]:
-    return {a.article_id: hygiene.document_signals(a, config) for a in articles}
 
 
 @task(name="check-documents", cache_policy=NO_CACHE, persist_result=False)
@@ -69,7 +55,7 @@ def validate_tables(tables, n_inputs: int, suites_dir: Path):
 
 @task(name="publish", cache_policy=NO_CACHE, persist_result=False)
 def publish(data_dir: str, tables, manifest: dict, move_latest: bool):
-    return VersionStore(Path(data_dir)).publish(tables, manifest, move_latest)
+    return VersionStore(Path(data_dir)).publish(tables, manifest, move_latest, add_files=write_report)
 
 
 def _shards(items: list, size: int) -> list[list]:
@@ -128,7 +114,9 @@ def _per_article(stages: dict[str, tuple], articles: list[Article], cache: Docum
     interleaved = [job for group in zip_longest(*jobs) for job in group if job is not None]
     total = Counter(stage for stage, _ in interleaved)
     done: Counter[str] = Counter()
-    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(quote(job[1]), config))
+    # Shards go unquoted: Dask reads a quoted argument (a tuple) as a task spec, and walking
+    # one shard for futures is cheap.
+    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(job[1], config))
     for (stage, _), found in results:
         for article_id, output in found.items():
             outputs[stage][article_id] = output
@@ -146,6 +134,49 @@ def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_S
     with RunLock(Path(data_dir), wait=wait_for_lock, timeout_s=lock_timeout_s, on_wait=_progress):
         return _run(seeds_dir, data_dir, shard_size, config or PipelineConfig(),
                     Path(expectations_dir) if expectations_dir else validate.SUITES_DIR)
+
+
+class WorkerProcesses(ProcessPoolTaskRunner):
+    """A process per core, all reporting to the flow's Prefect API.
+
+    Spawned workers inherit the environment; in ephemeral mode it names no API, so each worker
+    would start a temporary Prefect server of its own (seconds and ~200 MB apiece).
+    """
+
+    def __enter__(self):
+        if not os.environ.get("PREFECT_API_URL"):
+            from prefect.client.orchestration import get_client
+
+            os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
+        return super().__enter__()
+
+
+def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask_address: str | None = None,
+                dask_workers: int | None = None):
+    """Where shard tasks run: an existing Dask cluster, a local one, or a process per core.
+
+    A corpus of one shard has nothing to share out, so it stays in this process: starting
+    worker processes (each loads spaCy) would cost more than it saves.
+    """
+    if dask_address or dask_workers:
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+            "n_workers": dask_workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and n_inputs > shard_size:
+        return WorkerProcesses(max_workers=workers)
+    return ThreadPoolTaskRunner()
+
+
+def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, workers: int | None = None,
+                    dask_address: str | None = None, dask_workers: int | None = None):
+    """corpus_flow with the task runner these settings ask for (see task_runner)."""
+    n_inputs = len(ingest.discover(Path(seeds_dir))) if Path(seeds_dir).is_dir() else 0
+    return corpus_flow.with_options(task_runner=task_runner(n_inputs, shard_size, workers, dask_address,
+                                                            dask_workers))
 
 
 def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
@@ -184,23 +215,29 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     mentions = [m for a in articles for m in per_article[a.article_id]]
 
     tables = build_tables(articles, rejected, mentions, signals, config)
+    inputs, n_articles = manifests.inputs(articles, rejected), len(articles)
+    warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
+    # The tables hold all of it from here on: freeing the records before validation builds
+    # its frames keeps a large run's peak memory down.
+    del outcomes, articles, mentions, outputs, per_article, signals, checked
+
     report = validate_tables(quote(tables), len(paths), suites_dir)
     _progress(f"validate: {'passed' if report.success else 'FAILED'} "
               f"({len(report.outcomes)} expectations, {len(report.failures)} failed)")
-    warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
-    manifest = manifests.build_manifest(articles, rejected, recipe, run_key, report, warnings)
+    manifest = manifests.build_manifest(inputs, recipe, run_key, report, warnings)
     _progress("publish: writing tables")
     result = publish(data_dir, quote(tables), quote(manifest), move_latest=report.success)
+    publish_artifacts(result.path)  # the same summary as report.html, in the Prefect UI
     store.record_run({
         "version_id": result.version_id, "created": result.created, "latest_moved": result.latest_moved,
-        "validation_success": report.success, "inputs": len(paths), "articles": len(articles),
+        "validation_success": report.success, "inputs": len(paths), "articles": n_articles,
         "quarantined": len(rejected), "prepared": prepared.processed, "tagged": tagged.processed,
         "measured": counts[SIGNALS].processed})
     return RunSummary(
         seeds_dir=seeds_dir,
         data_dir=data_dir,
         n_inputs=len(paths),
-        n_articles=len(articles),
+        n_articles=n_articles,
         n_paragraphs=tables["paragraphs"].num_rows,
         n_mentions=tables["entities"].num_rows,
         quarantined=sorted((r.source_path, r.stage, r.reason) for r in rejected),

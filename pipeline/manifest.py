@@ -51,12 +51,17 @@ def code_digest() -> str:
     return sha256_hex("\n".join(f"{p.relative_to(package).as_posix()} {file_sha256(p)}" for p in files))
 
 
-def build_manifest(articles: list[Article], rejected: list[Rejected], recipe: dict, build_key: str,
-                   report: validate.ValidationReport, warnings: list[tuple[str, str]]) -> dict:
-    inputs = [{"path": a.extracted.source.path, "sha256": a.extracted.source.sha256} for a in articles]
-    inputs += [{"path": r.source_path, "sha256": r.source_sha256} for r in rejected]
+def inputs(articles: list[Article], rejected: list[Rejected]) -> list[dict]:
+    """Every input file with the hash of the bytes that made its article or quarantine row."""
+    found = [{"path": a.extracted.source.path, "sha256": a.extracted.source.sha256} for a in articles]
+    found += [{"path": r.source_path, "sha256": r.source_sha256} for r in rejected]
+    return sorted(found, key=lambda entry: entry["path"])
+
+
+def build_manifest(inputs: list[dict], recipe: dict, build_key: str, report: validate.ValidationReport,
+                   warnings: list[tuple[str, str]]) -> dict:
     return {
-        "inputs": sorted(inputs, key=lambda entry: entry["path"]),
+        "inputs": inputs,
         **recipe,
         "build_key": build_key,
         "document_warnings": [{"path": path, "reason": reason} for path, reason in sorted(warnings)],

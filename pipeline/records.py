@@ -27,7 +27,7 @@ class Rejected:
     source_sha256: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a corpus holds millions of blocks, paragraphs, mentions
 class Block:
     """One block of a page (a line of a dump, a paragraph of HTML) with the extractor's verdict.
 
@@ -69,7 +69,7 @@ class Extracted:
         return [b for b in self.blocks if b.role == "boilerplate"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     index: int
     text: str
@@ -95,7 +95,7 @@ class Article:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """One entity mention; offsets index into the paragraph text.
 

@@ -12,7 +12,7 @@ Cross-table rules use two mechanisms, both documented in ``expectations/README.m
   values at run time (``article_ids``, ``paragraph_keys``, ``n_inputs``, ``entity_ids``,
   ``mentioned_entity_ids``);
 * **derived check columns** for rules that need values from another table (lengths,
-  span equality, paragraph counts): :func:`derive_check_frames` adds them to the frames the
+  span equality, paragraph counts): :func:`check_frame` adds them to the frames the
   suites see (never to the published tables), and the suites expect things of them.
 
 Great Expectations is imported lazily (about 3 s) and one context is reused per process.
@@ -23,6 +23,7 @@ import json
 import math
 import os
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -147,10 +148,10 @@ def load_suite(name: str, suites_dir: Path = SUITES_DIR):
 # --------------------------------------------------------------------------- frames
 
 
-def derive_check_frames(tables: Mapping[str, pa.Table]) -> dict[str, pd.DataFrame]:
-    """The pandas frames the suites run on: each published table plus derived check columns.
+def check_frame(name: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+    """The pandas frame one suite runs on: its published table plus derived check columns.
 
-    Published tables are not modified; the derived columns exist only in these frames.
+    One frame at a time keeps memory near one table's worth. Published tables are not modified; the derived columns exist only in these frames.
     Derived values are null where they cannot be computed (orphan rows, null offsets),
     and the suites ignore nulls in them, so an orphan fails only its foreign-key rule.
 
@@ -173,52 +174,56 @@ def derive_check_frames(tables: Mapping[str, pa.Table]) -> dict[str, pd.DataFram
     quarantine, boilerplate
         No derived columns.
     """
-    frames = {name: tables[name].to_pandas() for name in TABLES}
-    articles, paragraphs, entities = frames["articles"], frames["paragraphs"], frames["entities"]
-
-    # Lookups keep the first row per key, so a duplicated key (its own failure) cannot
-    # multiply rows here.
-    article_text: dict[str, str] = {}
-    for aid, text in zip(articles["article_id"], articles["text"]):
-        if _present(aid) and _present(text):
-            article_text.setdefault(aid, text)
-    paragraph_text: dict[tuple[str, int], str] = {}
-    for aid, idx, text in zip(paragraphs["article_id"], paragraphs["paragraph_index"], paragraphs["text"]):
-        if _present(aid) and _present(idx) and _present(text):
-            paragraph_text.setdefault((aid, int(idx)), text)
-
-    articles["text_n_chars"] = pd.Series(
-        [float(len(t)) if _present(t) else math.nan for t in articles["text"]], index=articles.index, dtype="float64")
-    counts = paragraphs.groupby("article_id").size() if len(paragraphs) else pd.Series(dtype="int64")
-    articles["n_paragraphs_found"] = pd.Series(
-        [int(counts.get(a, 0)) if _present(a) else 0 for a in articles["article_id"]], index=articles.index, dtype="int64")
-
-    parents = [article_text.get(a) if _present(a) else None for a in paragraphs["article_id"]]
-    paragraphs["article_n_chars"] = pd.Series(
-        [float(len(p)) if p is not None else math.nan for p in parents], index=paragraphs.index, dtype="float64")
-    paragraphs["span_matches_article"] = pd.Series(
-        _span_matches(parents, paragraphs["char_start"], paragraphs["char_end"], paragraphs["text"]),
-        index=paragraphs.index, dtype="object")
-
-    keys = [(a, int(i)) if _present(a) and _present(i) else None
-            for a, i in zip(entities["article_id"], entities["paragraph_index"])]
-    parents = [paragraph_text.get(k) if k is not None else None for k in keys]
-    entities["paragraph_key"] = pd.Series(
-        [f"{k[0]}{PARAGRAPH_KEY_SEP}{k[1]}" if k is not None else None for k in keys],
-        index=entities.index, dtype="object")
-    entities["paragraph_n_chars"] = pd.Series(
-        [float(len(p)) if p is not None else math.nan for p in parents], index=entities.index, dtype="float64")
-    entities["span_matches_paragraph"] = pd.Series(
-        _span_matches(parents, entities["char_start"], entities["char_end"], entities["text"]),
-        index=entities.index, dtype="object")
-
-    frames[ACCOUNTING] = pd.DataFrame({
-        "source_path": pd.Series(
-            list(frames["articles"]["source_path"]) + list(frames["quarantine"]["source_path"]), dtype="object"),
-        "table": pd.Series(
-            ["articles"] * len(frames["articles"]) + ["quarantine"] * len(frames["quarantine"]), dtype="object"),
-    })
-    return frames
+    if name == ACCOUNTING:
+        articles, quarantine = tables["articles"], tables["quarantine"]
+        return pd.DataFrame({
+            "source_path": pd.Series(articles.column("source_path").to_pylist()
+                                     + quarantine.column("source_path").to_pylist(), dtype="object"),
+            "table": pd.Series(["articles"] * articles.num_rows + ["quarantine"] * quarantine.num_rows,
+                               dtype="object"),
+        })
+    frame = tables[name].to_pandas()
+    if name == "articles":
+        frame["text_n_chars"] = pd.Series(
+            [float(len(t)) if _present(t) else math.nan for t in frame["text"]], index=frame.index, dtype="float64")
+        paragraph_articles = tables["paragraphs"].column("article_id").to_pylist()
+        counts = Counter(a for a in paragraph_articles if a is not None)
+        frame["n_paragraphs_found"] = pd.Series(
+            [counts.get(a, 0) if _present(a) else 0 for a in frame["article_id"]], index=frame.index, dtype="int64")
+    elif name == "paragraphs":
+        # Lookups keep the first row per key, so a duplicated key (its own failure) cannot
+        # multiply rows here.
+        article_text: dict[str, str] = {}
+        for aid, text in zip(tables["articles"].column("article_id").to_pylist(),
+                             tables["articles"].column("text").to_pylist()):
+            if aid is not None and text is not None:
+                article_text.setdefault(aid, text)
+        parents = [article_text.get(a) if _present(a) else None for a in frame["article_id"]]
+        frame["article_n_chars"] = pd.Series(
+            [float(len(p)) if p is not None else math.nan for p in parents], index=frame.index, dtype="float64")
+        frame["span_matches_article"] = pd.Series(
+            _span_matches(parents, frame["char_start"], frame["char_end"], frame["text"]),
+            index=frame.index, dtype="object")
+    elif name == "entities":
+        paragraphs = tables["paragraphs"]
+        paragraph_text: dict[tuple[str, int], str] = {}
+        for aid, idx, text in zip(paragraphs.column("article_id").to_pylist(),
+                                  paragraphs.column("paragraph_index").to_pylist(),
+                                  paragraphs.column("text").to_pylist()):
+            if aid is not None and idx is not None and text is not None:
+                paragraph_text.setdefault((aid, int(idx)), text)
+        keys = [(a, int(i)) if _present(a) and _present(i) else None
+                for a, i in zip(frame["article_id"], frame["paragraph_index"])]
+        parents = [paragraph_text.get(k) if k is not None else None for k in keys]
+        frame["paragraph_key"] = pd.Series(
+            [f"{k[0]}{PARAGRAPH_KEY_SEP}{k[1]}" if k is not None else None for k in keys],
+            index=frame.index, dtype="object")
+        frame["paragraph_n_chars"] = pd.Series(
+            [float(len(p)) if p is not None else math.nan for p in parents], index=frame.index, dtype="float64")
+        frame["span_matches_paragraph"] = pd.Series(
+            _span_matches(parents, frame["char_start"], frame["char_end"], frame["text"]),
+            index=frame.index, dtype="object")
+    return frame
 
 
 def suite_parameters(tables: Mapping[str, pa.Table], n_inputs: int) -> dict[str, Any]:
@@ -305,7 +310,6 @@ def validate_tables(
         raise ValueError(f"validate_tables needs exactly the tables {list(TABLES)}; "
                          f"missing {missing}, unknown {unknown}")
     suites = {name: load_suite(name, suites_dir) for name in SUITE_ORDER}
-    frames = derive_check_frames(tables)
     parameters = suite_parameters(tables, n_inputs)
 
     outcomes: list[ExpectationOutcome] = []
@@ -316,7 +320,9 @@ def validate_tables(
             raise ValueError(f"{name}.json uses unknown suite parameters {unknown_parameters}; "
                              f"known: {sorted(parameters)}")
         needed = {p: parameters[p] for p in suite.suite_parameter_options}
-        outcomes.extend(_outcome(name, r) for r in run_suite(suite, frames[name], "SUMMARY", needed))
+        frame = check_frame(name, tables)
+        outcomes.extend(_outcome(name, r) for r in run_suite(suite, frame, "SUMMARY", needed))
+        del frame  # before the next table's frame is built
     return ValidationReport(success=all(o.success for o in outcomes), outcomes=tuple(outcomes))
 
 

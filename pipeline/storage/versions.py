@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,8 +63,13 @@ class VersionStore:
         for leftover in self.data_dir.glob(f".{LATEST}.*"):
             leftover.unlink(missing_ok=True)
 
-    def publish(self, tables: dict[str, pa.Table], manifest: dict, move_latest: bool) -> PublishResult:
-        """Write tables and manifest as a version; point `latest` at it when move_latest."""
+    def publish(self, tables: dict[str, pa.Table], manifest: dict, move_latest: bool,
+                add_files: Callable[[Path], object] | None = None) -> PublishResult:
+        """Write tables and manifest as a version; point `latest` at it when move_latest.
+
+        ``add_files(folder)`` may write more files (the report) derived from tables and
+        manifest before the version becomes visible; they are not part of its id.
+        """
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         staging_root = self.data_dir / STAGING
         staging_root.mkdir(exist_ok=True)
@@ -76,10 +82,12 @@ class VersionStore:
             version_id = sha256_hex(canonical_json(manifest))[:16]
             manifest = {"version_id": version_id, **manifest}
             (staging / MANIFEST).write_text(canonical_json(manifest), encoding="utf-8")
-            _fsync_tree(staging)
             final = self.versions_dir / version_id
             created = not final.exists()
             if created:
+                if add_files is not None:
+                    add_files(staging)
+                _fsync_tree(staging)
                 os.rename(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

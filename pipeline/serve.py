@@ -1,0 +1,347 @@
+"""`pipeline serve`: run the flow on a schedule, through a Prefect deployment served here.
+
+    pipeline serve --cron "0 * * * *" | --interval SECONDS [--seeds DIR] [--data DIR] ...
+
+With PREFECT_API_URL configured (environment or Prefect profile) the deployment goes to that
+server. Otherwise a local Prefect server is started as a child process on 127.0.0.1 with its
+database in DATA/.prefect/, its UI address is printed, and it is stopped on exit.
+Scheduled runs are executed by this process (Prefect starts each in a child process).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from pipeline.watch import interrupted_by_signals, run_watch
+
+DEPLOYMENT_NAME = "scheduled"
+SERVER_HOME = ".prefect"  # under the data folder: the server's database sits with the data
+SERVER_STARTUP_TIMEOUT_S = 120.0  # a fresh database is migrated first; ~10 s on 2 shared cores
+
+
+class ServerStartError(RuntimeError):
+    """The local Prefect server exited or never answered its health check."""
+
+
+class PrefectApi(NamedTuple):
+    """A Prefect server to use: PREFECT_API_URL's value and, if known here, its UI address."""
+
+    api_url: str
+    ui_url: str | None = None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends the server SIGTERM if we are killed (even by SIGKILL)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class LocalPrefectServer:
+    """`prefect server start` as a child process on 127.0.0.1, for as long as the `with` lasts.
+
+    `with LocalPrefectServer(home) as server:` returns once /api/health answers; server.ui_url
+    is the UI, server.api_url the value for PREFECT_API_URL. Its log is home/server.log.
+    """
+
+    def __init__(self, home: Path, host: str = "127.0.0.1", port: int | None = None,
+                 startup_timeout_s: float = SERVER_STARTUP_TIMEOUT_S):
+        self.home = Path(home)
+        self.host, self.port = host, port or free_port(host)
+        self.ui_url = f"http://{self.host}:{self.port}"
+        self.api_url = f"{self.ui_url}/api"
+        self.log_path = self.home / "server.log"
+        self.startup_timeout_s = startup_timeout_s
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "LocalPrefectServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PREFECT_HOME": str(self.home),
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+        env.pop("PREFECT_API_URL", None)  # the server serves the API, it does not call one
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(self.port)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                # Its own process group: a terminal's Ctrl-C reaches only us, and we stop the
+                # server after the runs; stop() can then end the whole group.
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        try:
+            self._wait_until_healthy()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_healthy(self) -> None:
+        # No proxies: an http_proxy in the environment must not intercept 127.0.0.1.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerStartError(f"the local Prefect server exited with code {self.process.returncode}; "
+                                       f"last lines of {self.log_path}:\n{self.log_tail()}")
+            try:
+                with opener.open(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass  # not listening yet
+            time.sleep(0.25)
+        raise ServerStartError(f"the local Prefect server at {self.ui_url} was not healthy after "
+                               f"{self.startup_timeout_s:g} s; last lines of {self.log_path}:\n{self.log_tail()}")
+
+    def log_tail(self, n_lines: int = 20) -> str:
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n_lines:]) or "(empty log)"
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM to the server's process group, SIGKILL after grace_s; safe to call twice."""
+        if self.process is None:
+            return
+        # A second Ctrl-C must not cut the clean-up short; it is delivered once we are done.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.process.wait()
+            self._signal_group(signal.SIGKILL)  # anything of the group that outlived its leader
+            self.process = None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)  # the group id is the leader's pid (new session)
+        except ProcessLookupError:
+            pass
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile; None if unset or empty."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def prefect_api(data_dir: Path) -> AbstractContextManager[PrefectApi | LocalPrefectServer]:
+    """The configured Prefect API (nothing started), else a LocalPrefectServer under data_dir."""
+    url = configured_api_url()
+    if url:
+        return nullcontext(PrefectApi(url))
+    return LocalPrefectServer(Path(data_dir) / SERVER_HOME)
+
+
+def flow_to_serve(args: argparse.Namespace):
+    """The flow served by `pipeline serve`, with the task runner the options ask for."""
+    from pipeline.cli import runner_options
+    from pipeline.flows import configured_flow
+
+    return configured_flow(args.seeds, args.shard_size, **runner_options(args))
+
+
+def _say(message: str) -> None:
+    print(f"serve: {message}", flush=True)
+
+
+# State hooks: Prefect calls them in each run's child process (on_cancellation in ours when
+# the runner cancels a run); the child's stdout is ours.
+def _run_started(flow, flow_run, state) -> None:
+    _say(f"run {flow_run.name} started at {datetime.now().isoformat(timespec='seconds')}")
+
+
+def _run_finished(flow, flow_run, state) -> None:
+    _say(f"run {flow_run.name}: {state.name}")
+    if state.is_completed():
+        print("\n".join(f"    {line}" for line in state.result().lines()), flush=True)
+
+
+def _with_run_reports(flow):
+    return flow.with_options(on_running=[_run_started], on_completion=[_run_finished],
+                             on_failure=[_run_finished], on_crashed=[_run_finished],
+                             on_cancellation=[_run_finished])
+
+
+def _schedule(args: argparse.Namespace) -> dict:
+    """Flow.serve's keyword for the chosen schedule; ValueError if it is not valid."""
+    if args.cron is not None:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        try:
+            CronSchedule(cron=args.cron)
+        except Exception as err:  # pydantic's ValidationError, whose message names the problem
+            raise ValueError(f"invalid --cron {args.cron!r}: {err}") from None
+        return {"cron": args.cron}
+    if not args.interval > 0:
+        raise ValueError(f"--interval must be more than 0 seconds, not {args.interval:g}")
+    return {"interval": args.interval}
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """The `serve` command: register the deployment and execute its scheduled runs until stopped."""
+    from pipeline import cli
+    from pipeline.storage.lock import RunLock
+
+    seeds, data = Path(args.seeds).resolve(), Path(args.data).resolve()
+    if not seeds.is_dir():
+        print(f"error: seeds folder {args.seeds} does not exist or is not a folder", file=sys.stderr)
+        return cli.EXIT_USAGE
+    try:
+        schedule = _schedule(args)
+        RunLock(data).check_writable()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return cli.EXIT_USAGE
+    except OSError as err:
+        return cli.io_error(err, data)
+    parameters = {"seeds_dir": str(seeds), "data_dir": str(data), "shard_size": args.shard_size}
+    if args.expectations:
+        parameters["expectations_dir"] = str(Path(args.expectations).resolve())
+
+    with interrupted_by_signals():  # until the runner handles them; see _runner_class
+        try:
+            flow = flow_to_serve(args)
+            api = prefect_api(data)
+            if isinstance(api, LocalPrefectServer):
+                _say(f"starting a local Prefect server on {api.ui_url} (database and log in {api.home}/)")
+            with api as server:
+                _serve(server, flow, args.name, schedule, parameters)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C, or SIGTERM before the runner started
+        except ServerStartError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return cli.EXIT_IO_ERROR
+    _say("stopped")
+    return cli.EXIT_OK
+
+
+def _serve(server: PrefectApi | LocalPrefectServer, flow, name: str, schedule: dict, parameters: dict) -> None:
+    api_url = server.api_url
+    # The environment reaches Prefect's run processes and every later settings read; the
+    # settings context covers this process, whose settings were read when Prefect was imported.
+    os.environ["PREFECT_API_URL"] = api_url
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.types.entrypoint import EntrypointType
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        flow = _with_run_reports(flow)
+        when = f"cron {schedule['cron']!r}" if "cron" in schedule else f"every {schedule['interval']:g} s"
+        ui_url = server.ui_url or get_current_settings().ui_url
+        _say(f"Prefect API {api_url}" + (f"; UI at {ui_url}" if ui_url else ""))
+        _say(f"deployment '{flow.name}/{name}', {when}, parameters {parameters}")
+        _say(f"run it now with: PREFECT_API_URL={api_url} prefect deployment run '{flow.name}/{name}'")
+        # What Flow.serve does, with our runner. One run at a time: runs on one data folder
+        # wait for its lock anyway.
+        runner = _runner_class()(name=name, limit=1)
+        runner.add_flow(flow, name=name, parameters=parameters,
+                        entrypoint_type=EntrypointType.MODULE_PATH, **schedule)
+        _say("waiting for scheduled runs; Ctrl-C stops")
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        signal.signal(signal.SIGINT, runner.handle_sigterm)  # start() installs it for SIGTERM
+        try:
+            asyncio.run(runner.start())
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            _stop_run_processes()  # a safety net; a run must end before the server it talks to
+            APILogWorker.drain_all(timeout=5)  # the runner's last log lines, while the server is up
+
+
+def _stop_run_processes(grace_s: float = 10.0) -> None:
+    """End runs still going: Prefect runs each in a multiprocessing child of this process."""
+    runs = multiprocessing.active_children()
+    for run in runs:
+        run.terminate()
+    for run in runs:
+        run.join(grace_s)
+        if run.is_alive():
+            run.kill()
+            run.join()
+
+
+def _runner_class():
+    from prefect.runner import Runner
+
+    class CorpusRunner(Runner):
+        """Prefect's Runner, stopped on SIGTERM and Ctrl-C by its own astop().
+
+        Prefect 3.8.8's handler calls the sync stop() inside the running loop, where it only
+        makes a coroutine that is never awaited: the run's process outlived the server.
+        astop() cancels the runs (state Cancelled, process ended) and ends start().
+        """
+
+        def handle_sigterm(self, *args, **kwargs) -> None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise KeyboardInterrupt from None  # the runner is not running: just unwind
+            if self.stopping:
+                raise KeyboardInterrupt  # a second signal: stop waiting for the runs
+            loop.call_soon_threadsafe(lambda: loop.create_task(self.astop()))
+
+    return CorpusRunner
+
+
+def register(subparsers) -> None:
+    """Add the `serve` and `watch` subcommands to a `pipeline` parser's subparsers."""
+    from pipeline import cli  # cli imports this module: not at the top
+
+    serve = subparsers.add_parser(
+        "serve", help="run the flow on a schedule (a Prefect deployment served by this process)",
+        description="Register a Prefect deployment of the flow with a schedule and execute its runs "
+                    "until stopped. Uses PREFECT_API_URL if set, else starts a local Prefect server "
+                    "(database in DATA/.prefect/) and prints its UI address.")
+    when = serve.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", help='cron schedule in UTC, e.g. "0 * * * *" (hourly), '
+                                     '"30 2 * * *" (daily at 02:30)')
+    when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds")
+    cli.add_run_options(serve)
+    serve.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default: {DEPLOYMENT_NAME})")
+    serve.set_defaults(handler=run_serve)
+
+    watch = subparsers.add_parser(
+        "watch", help="run the flow whenever files under the seeds folder change",
+        description="Run the flow once, then again each time files appear in, change under or "
+                    "disappear from the seeds folder, once it has been quiet for --debounce seconds.")
+    cli.add_run_options(watch)
+    watch.add_argument("--debounce", type=float, default=5.0, metavar="SECONDS",
+                       help="quiet time after the last change before a run (default: 5)")
+    watch.add_argument("--poll", type=float, default=1.0, metavar="SECONDS",
+                       help="how often to look at the folder (default: 1)")
+    watch.set_defaults(handler=run_watch)

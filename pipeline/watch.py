@@ -1,0 +1,150 @@
+"""`pipeline watch`: run the flow whenever the seeds folder changes.
+
+    pipeline watch [--seeds DIR] [--data DIR] [--debounce SECONDS] [--poll SECONDS]
+
+Polls a snapshot of the folder (relative path, size, mtime_ns of every file the flow would
+see) instead of using OS file events: no extra dependency, the same on every platform and
+on network file systems. A run starts once the folder has been quiet for --debounce seconds
+after the last change; changes made during a run lead to one more run after it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+Snapshot = dict[str, tuple[int, int]]  # relative POSIX path -> (size, mtime_ns)
+
+
+def snapshot(folder: Path) -> Snapshot:
+    """Every non-hidden file under folder, recursively, as ingest.discover lists them."""
+    found: Snapshot = {}
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.startswith("."):
+                continue  # editor swap files and the like: the flow skips them too
+            path = Path(root, name)
+            try:
+                stat = path.lstat()  # a symlink is an input of its own (ingest rejects it)
+            except FileNotFoundError:
+                continue  # removed while walking; the next snapshot says so
+            found[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def changed_paths(before: Snapshot, after: Snapshot) -> list[str]:
+    """Paths added, removed or modified between two snapshots, sorted."""
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+
+class Debouncer:
+    """When to run: once no change has been seen for `quiet_s` seconds. Times are passed in."""
+
+    def __init__(self, quiet_s: float):
+        self.quiet_s = quiet_s
+        self.last_change: float | None = None  # None: nothing waiting for a run
+
+    def changed(self, now: float) -> None:
+        self.last_change = now
+
+    def request_now(self) -> None:
+        """Make a run due at once (the run at start)."""
+        self.last_change = float("-inf")
+
+    def due(self, now: float) -> bool:
+        return self.last_change is not None and now - self.last_change >= self.quiet_s
+
+    def started(self) -> None:
+        """A run is starting: it covers every change seen so far."""
+        self.last_change = None
+
+
+def watch(folder: Path, run: Callable[[], object], debounce_s: float, poll_s: float,
+          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+          say: Callable[[str], None] = print) -> None:
+    """Run once now, then after every quiet spell that follows a change; returns never."""
+    debouncer = Debouncer(debounce_s)
+    debouncer.request_now()
+    seen = snapshot(folder)
+    while True:
+        current = snapshot(folder)
+        changed = changed_paths(seen, current)
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            say(f"watch: {len(changed)} changed: {shown}")
+            debouncer.changed(clock())
+            seen = current
+        if debouncer.due(clock()):
+            debouncer.started()
+            # `seen` is what this run reads; whatever differs from it afterwards changed during the run.
+            run()
+        else:
+            sleep(poll_s)
+
+
+@contextmanager
+def interrupted_by_signals() -> Iterator[threading.Event]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt (so `finally` blocks and atexit handlers run)
+    and set the event yielded: Prefect swallows a KeyboardInterrupt that lands just after a
+    flow's own code has finished, and the event still says to stop."""
+    stop = threading.Event()
+
+    def interrupt(signum, frame):
+        stop.set()
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run_arguments(args: argparse.Namespace, parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """`pipeline run`'s arguments: its defaults (wait for the lock, ...) with the options we share."""
+    run_args = parser.parse_args(["run"])
+    for name in (vars(run_args).keys() & vars(args).keys()) - {"command", "handler"}:
+        setattr(run_args, name, getattr(args, name))
+    return run_args
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """The `watch` command: run on start, then on every settled change, until Ctrl-C or SIGTERM."""
+    from pipeline import cli
+
+    seeds = Path(args.seeds)
+    if not seeds.is_dir():
+        print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
+        return cli.EXIT_USAGE
+    if args.poll <= 0 or args.debounce < 0:
+        print("error: --poll must be more than 0 and --debounce at least 0 seconds", file=sys.stderr)
+        return cli.EXIT_USAGE
+    run_args = _run_arguments(args, cli.build_parser())
+
+    def run_once() -> None:
+        print("watch: starting a run", flush=True)
+        try:
+            code = cli.run_flow(run_args)
+        except Exception as err:  # one failed run must not end the watch
+            print(f"watch: the run failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        else:
+            print(f"watch: run finished (exit code {code}); watching {seeds}/", flush=True)
+        if stop.is_set():
+            raise KeyboardInterrupt  # a signal during the run that Prefect swallowed
+
+    print(f"watch: watching {seeds}/ every {args.poll:g} s; a run starts {args.debounce:g} s after the "
+          "last change; Ctrl-C stops", flush=True)
+    with interrupted_by_signals() as stop:
+        try:
+            watch(seeds, run_once, args.debounce, args.poll, say=lambda line: print(line, flush=True))
+        except KeyboardInterrupt:
+            print("watch: stopped", flush=True)
+    return cli.EXIT_OK
