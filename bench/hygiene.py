@@ -32,7 +32,6 @@ sys.path.insert(0, str(REPO / "bench"))
 from make_spun_set import (DEFAULT_BOILERPLATE_DEV, LabelledDocument, labelled_documents,  # noqa: E402
                            seed_articles, split_of)
 from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.corpus import boilerplate_ratio  # noqa: E402
 from pipeline.paraphrase import traces_per_text  # noqa: E402
 from pipeline.records import Article, Source  # noqa: E402
 from pipeline.stages import dedupe, hygiene  # noqa: E402
@@ -189,7 +188,7 @@ def seed_section(seeds: dict[str, Article], config: PipelineConfig) -> None:
     print("\n   Seeds through the pipeline (hygiene.document_signals -> article_flags):")
     for prefix, article in seeds.items():
         signals = hygiene.document_signals(article, config)
-        flags = hygiene.article_flags(signals, boilerplate_ratio(article), config)
+        flags = hygiene.article_flags(signals, article.boilerplate_ratio, config)
         print(f"   seed {prefix}: score {flags['paraphrase_score']:.3f} traces {flags['paraphrase_traces']:2d} "
               f"is_paraphrased {flags['is_paraphrased']!s:5s}  "
               f"english_share {flags['english_share']:.3f}  evidence: {flags['paraphrase_evidence'] or '-'}")
@@ -342,7 +341,7 @@ def language_and_flags_section(gold: dict[str, Article], dumps: dict[str, Articl
     flags = {}
     for name, article in dumps.items():
         signals = hygiene.document_signals(article, config)
-        flags[name] = hygiene.article_flags(signals, boilerplate_ratio(article), config)
+        flags[name] = hygiene.article_flags(signals, article.boilerplate_ratio, config)
     print(f"   our extraction of the {len(dumps)} page dumps: "
           + ", ".join(f"{k} {sum(f[k] for f in flags.values())}" for k in
                       ("is_short", "is_mostly_boilerplate", "is_mostly_non_english", "is_paraphrased")))

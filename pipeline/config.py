@@ -9,7 +9,7 @@ STAGE_VERSIONS = {
     # Dispatch and the rules shared by both extractors; the extractor names (with the dump
     # model's digest) in pipeline.stages.extract carry the finer versions.
     "extract": "extract_v2",
-    "normalize": "normalize_v2",
+    "normalize": "normalize_v3",
     "dedupe": "dedupe_minhash_lsh_v1",
     # Per-document signals (MinHash signature, language share, paraphrase traces).
     "hygiene": "hygiene_signals_v1",

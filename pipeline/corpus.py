@@ -14,13 +14,6 @@ from pipeline.stages.tag import taggable
 from pipeline.textutil import count_words
 
 
-def boilerplate_ratio(article: Article) -> float:
-    blocks = article.extracted.blocks
-    total = sum(len(b.text) for b in blocks)
-    removed = sum(len(b.text) for b in blocks if not b.kept)
-    return round(removed / total, 6) if total else 0.0
-
-
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -28,7 +21,7 @@ def _date(value: str | None) -> dt.date | None:
 def article_row(article: Article, duplicate: DuplicateInfo | None, signals: DocumentSignals,
                 config: PipelineConfig) -> dict:
     source = article.extracted.source
-    ratio = boilerplate_ratio(article)
+    ratio = article.boilerplate_ratio
     return {
         "article_id": article.article_id,
         "source_path": source.path,
@@ -65,12 +58,23 @@ def _append(columns: dict[str, list], **row) -> None:
         values.append(row[name])
 
 
+def boilerplate_table(articles: list[Article]) -> pa.Table:
+    """Every block with its verdict, kept ones too, so `pipeline explain` can show a whole page."""
+    columns = _columns(schema.BOILERPLATE)
+    for a in sorted(articles, key=lambda a: a.article_id):  # rows in key order: no sorted copy
+        for block in a.extracted.blocks:
+            _append(columns, article_id=a.article_id, block_index=block.index, text=block.text,
+                    role=block.role, kept=block.kept, reason=block.reason, extractor=a.extracted.extractor)
+    return schema.columns_to_arrow(schema.BOILERPLATE, columns)
+
+
 def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention],
                  signals: dict[str, DocumentSignals] | None = None,
-                 config: PipelineConfig | None = None) -> dict[str, pa.Table]:
+                 config: PipelineConfig | None = None, boilerplate: pa.Table | None = None) -> dict[str, pa.Table]:
     """The published tables. `signals` (article_id -> hygiene.document_signals) may come from a
     cache; missing ones are computed here. Duplicate clusters and repeated-paragraph counts
-    depend on the whole corpus, so they are always computed here, from the signals."""
+    depend on the whole corpus, so they are always computed here, from the signals.
+    `boilerplate`: the boilerplate_table, when the articles' blocks were dropped to save memory."""
     config = config or PipelineConfig()
     articles = sorted(articles, key=lambda a: a.article_id)  # rows then come in key order: no sorted copy
     signals = dict(signals or {})
@@ -90,12 +94,6 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
                     n_articles_with_paragraph=holders[p.paragraph_hash], ner_tagged=p.index in tagged)
     # One canonical entity per real entity needs every article's mentions at once.
     entities = resolve.resolve(mentions, config)
-    # Every block with its verdict, kept ones too, so `pipeline explain` can show a whole page.
-    boilerplate = _columns(schema.BOILERPLATE)
-    for a in articles:
-        for block in a.extracted.blocks:
-            _append(boilerplate, article_id=a.article_id, block_index=block.index, text=block.text,
-                    role=block.role, kept=block.kept, reason=block.reason, extractor=a.extracted.extractor)
     mention_columns = {name: [getattr(m, name) for m in entities] for name in schema.ENTITIES.schema.names}
     return {
         "articles": schema.to_arrow(schema.ARTICLES, [
@@ -103,7 +101,7 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
         "paragraphs": schema.columns_to_arrow(schema.PARAGRAPHS, paragraphs),
         "entities": schema.columns_to_arrow(schema.ENTITIES, mention_columns),
         "entity_catalog": schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(entities, articles)),
-        "boilerplate": schema.columns_to_arrow(schema.BOILERPLATE, boilerplate),
+        "boilerplate": boilerplate if boilerplate is not None else boilerplate_table(articles),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
              "reason": r.reason, "detail": r.detail} for r in rejected]),

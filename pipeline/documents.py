@@ -39,6 +39,11 @@ def without_page_text(article: Article) -> Article:
     return replace(article, extracted=replace(article.extracted, source=source))
 
 
+def without_blocks(article: Article) -> Article:
+    """The article without its page's blocks (article.boilerplate_ratio keeps their summary)."""
+    return replace(article, extracted=replace(article.extracted, blocks=()))
+
+
 @dataclass(frozen=True)
 class FileVerdict:
     """What `pipeline validate` says about one file."""

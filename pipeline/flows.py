@@ -22,11 +22,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
+from prefect_dask import DaskTaskRunner
 
 from pipeline import manifest as manifests
 from pipeline.artifacts import publish_artifacts
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
-from pipeline.corpus import build_tables
+from pipeline.corpus import boilerplate_table, build_tables
+from pipeline.documents import without_blocks
 from pipeline.records import Article, Rejected
 from pipeline.reuse import PREPARE, SIGNALS, TAG, KeyMaker, PlannedDocument, build_key
 from pipeline.run import RunSummary, StageCounts
@@ -136,19 +138,30 @@ def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_S
                     Path(expectations_dir) if expectations_dir else validate.SUITES_DIR)
 
 
-class WorkerProcesses(ProcessPoolTaskRunner):
-    """A process per core, all reporting to the flow's Prefect API.
+def _share_prefect_api() -> None:
+    """Make worker processes started from here report to this flow's Prefect API.
 
-    Spawned workers inherit the environment; in ephemeral mode it names no API, so each worker
-    would start a temporary Prefect server of its own (seconds and ~200 MB apiece).
+    Workers inherit the environment; in ephemeral mode it names no API, so each worker would
+    start a temporary Prefect server of its own (seconds and ~200 MB apiece).
     """
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.client.orchestration import get_client
 
+        os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
+
+
+class _SharesPrefectApi:
     def __enter__(self):
-        if not os.environ.get("PREFECT_API_URL"):
-            from prefect.client.orchestration import get_client
-
-            os.environ["PREFECT_API_URL"] = str(get_client(sync_client=True).api_url)
+        _share_prefect_api()
         return super().__enter__()
+
+
+class WorkerProcesses(_SharesPrefectApi, ProcessPoolTaskRunner):
+    """A process per core."""
+
+
+class DaskWorkers(_SharesPrefectApi, DaskTaskRunner):
+    """A Dask cluster: a local one started for the run, or an existing one."""
 
 
 def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask_address: str | None = None,
@@ -158,12 +171,10 @@ def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask
     A corpus of one shard has nothing to share out, so it stays in this process: starting
     worker processes (each loads spaCy) would cost more than it saves.
     """
-    if dask_address or dask_workers:
-        from prefect_dask import DaskTaskRunner
-
-        if dask_address:
-            return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+    if dask_address:
+        return DaskWorkers(address=dask_address)
+    if dask_workers:
+        return DaskWorkers(cluster_class="distributed.LocalCluster", cluster_kwargs={
             "n_workers": dask_workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     workers = workers or os.cpu_count() or 1
     if workers > 1 and n_inputs > shard_size:
@@ -199,12 +210,16 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         return RunSummary.for_unchanged_version(seeds_dir, data_dir, store, latest, started)
 
     outcomes, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
-    articles = [o for o in outcomes if isinstance(o, Article)]
-    rejected = [o for o in outcomes if isinstance(o, Rejected)]
-    checked = check_documents(quote(articles), suites_dir)
-    articles, rejected = checked.passed, rejected + checked.rejected
-    _progress(f"document checks: {len(articles)} passed, {len(checked.rejected)} quarantined, "
-              f"{len(checked.warnings)} warnings")
+    checked = check_documents(quote([o for o in outcomes if isinstance(o, Article)]), suites_dir)
+    rejected = [o for o in outcomes if isinstance(o, Rejected)] + checked.rejected
+    warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
+    _progress(f"document checks: {len(checked.passed)} passed, {len(checked.rejected)} quarantined, "
+              f"{len(warnings)} warnings")
+    # A page's blocks are most of an article's memory and only the boilerplate table needs
+    # them: build it now and carry on with the articles without them.
+    boilerplate = boilerplate_table(checked.passed)
+    articles = [without_blocks(a) for a in checked.passed]
+    del outcomes, checked
 
     prepare_keys = {a.article_id: planned_by_path[a.extracted.source.path].prepare_key for a in articles}
     outputs, counts = _per_article({
@@ -214,12 +229,11 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     per_article, signals, tagged = outputs[TAG], outputs[SIGNALS], counts[TAG]
     mentions = [m for a in articles for m in per_article[a.article_id]]
 
-    tables = build_tables(articles, rejected, mentions, signals, config)
+    tables = build_tables(articles, rejected, mentions, signals, config, boilerplate)
     inputs, n_articles = manifests.inputs(articles, rejected), len(articles)
-    warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
     # The tables hold all of it from here on: freeing the records before validation builds
     # its frames keeps a large run's peak memory down.
-    del outcomes, articles, mentions, outputs, per_article, signals, checked
+    del articles, mentions, outputs, per_article, signals, boilerplate
 
     report = validate_tables(quote(tables), len(paths), suites_dir)
     _progress(f"validate: {'passed' if report.success else 'FAILED'} "

@@ -68,6 +68,13 @@ class Extracted:
     def removed_blocks(self) -> list[Block]:
         return [b for b in self.blocks if b.role == "boilerplate"]
 
+    @property
+    def boilerplate_ratio(self) -> float:
+        """Share of the page's characters in removed blocks."""
+        total = sum(len(b.text) for b in self.blocks)
+        removed = sum(len(b.text) for b in self.removed_blocks)
+        return round(removed / total, 6) if total else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
@@ -93,6 +100,9 @@ class Article:
     published_date: str | None = None
     site_name: str | None = None
     url: str | None = None
+    # From extracted.blocks, kept here because a run drops the blocks once the boilerplate
+    # table holds them (they are most of an article's memory).
+    boilerplate_ratio: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,19 +47,17 @@ def _article(path: str, paragraphs: list[str], boilerplate: list[str] = ()) -> A
 
 
 def _flags(article: Article) -> dict:
-    from pipeline.corpus import boilerplate_ratio
 
-    return hygiene.article_flags(hygiene.document_signals(article, CONFIG), boilerplate_ratio(article), CONFIG)
+    return hygiene.article_flags(hygiene.document_signals(article, CONFIG), article.boilerplate_ratio, CONFIG)
 
 
 # --------------------------------------------------------------------------- paraphrase traces
 
 
 def test_seed_003_is_flagged_as_paraphrased_and_the_other_seeds_are_not(seed_articles, signals):
-    from pipeline.corpus import boilerplate_ratio
 
     flagged = {prefix for prefix, a in seed_articles.items()
-               if hygiene.article_flags(signals[a.article_id], boilerplate_ratio(a), CONFIG)["is_paraphrased"]}
+               if hygiene.article_flags(signals[a.article_id], a.boilerplate_ratio, CONFIG)["is_paraphrased"]}
     assert flagged == {"003"}
 
 

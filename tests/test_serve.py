@@ -249,10 +249,12 @@ def test_serve_runs_on_schedule_with_its_own_server_and_stops_without_leftovers(
     with running_pipeline(args, tmp_path, "serve") as (proc, log_path):
         def published() -> bool:
             started.update(descendants(proc))
-            return (data / "latest" / "manifest.json").exists()
+            # The run's own end, not just its files: stopping between publish and the end of
+            # the flow (artifacts, run log) would cancel it.
+            return (data / "latest" / "manifest.json").exists() and ": Completed" in log_path.read_text()
 
         # ~10 s server start, up to 5 + 2 s until the runner takes the first run, ~25 s run
-        wait_for(published, "published version", proc, log_path, timeout_s=150)
+        wait_for(published, "completed run with a published version", proc, log_path, timeout_s=150)
         stop_cleanly(proc, signal.SIGTERM, started)
     output = log_path.read_text()
     assert "serve: Prefect API http://127.0.0.1:" in output and "; UI at http://127.0.0.1:" in output

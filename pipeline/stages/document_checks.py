@@ -14,7 +14,6 @@ from typing import Mapping
 
 import pandas as pd
 
-from pipeline.corpus import boilerplate_ratio
 from pipeline.records import Article, Rejected
 from pipeline.stages import validate
 from pipeline.stages.dedupe import exact_duplicates
@@ -51,7 +50,7 @@ def document_metrics(article: Article, duplicate_of: str | None) -> dict:
         "language": article.language,
         "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
         "replacement_char_share": article.text.count("\ufffd") / len(article.text) if article.text else 0.0,
-        "boilerplate_ratio": boilerplate_ratio(article),
+        "boilerplate_ratio": article.boilerplate_ratio,
         "duplicate_of": duplicate_of,
     }
 

@@ -111,5 +111,6 @@ def normalize(extracted: Extracted, config: PipelineConfig) -> Article:
         published_date=extracted.published_date,
         site_name=clean_optional(extracted.site_name),
         url=clean_optional(extracted.url),
+        boilerplate_ratio=extracted.boilerplate_ratio,
     )
 
