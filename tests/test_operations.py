@@ -223,7 +223,15 @@ def test_second_run_on_a_locked_data_folder_fails_or_waits(tmp_path, capsys):
     assert not (data / "latest").exists()
 
     holder = RunLock(data).__enter__()
-    threading.Timer(2.0, holder.__exit__, args=(None, None, None)).start()
+    stderr = sys.stderr  # capsys's buffer, where the second run says it is waiting
+
+    def release_once_waited_for() -> None:
+        deadline = time.monotonic() + 120
+        while "waiting:" not in stderr.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        holder.__exit__(None, None, None)
+
+    threading.Thread(target=release_once_waited_for, daemon=True).start()
     assert cli_main(args) == 0  # waits for the holder, then runs
     captured = capsys.readouterr()
     assert "waiting:" in captured.err and "validation:       passed" in captured.out

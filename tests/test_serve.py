@@ -291,6 +291,10 @@ def test_watch_runs_at_start_and_when_a_seed_is_added(tmp_path):
                             + "\n\nThe watcher test added this paragraph to tell the new story apart.\n",
                             encoding="utf-8")
         wait_for(published("later/new_story.txt"), "version with the new seed", proc, log_path, timeout_s=90)
+        # Stop after the run's end, not its files: a signal between publish and the end of the
+        # flow (artifacts, run log) would cancel it.
+        wait_for(lambda: log_path.read_text().count("watch: run finished") == 2, "end of the second run",
+                 proc, log_path, timeout_s=60)
         stop_cleanly(proc, signal.SIGINT, started)
     output = log_path.read_text()
     assert "watch: 1 changed: later/new_story.txt" in output
