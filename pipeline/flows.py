@@ -18,7 +18,6 @@ from collections import Counter, deque
 from itertools import zip_longest
 from pathlib import Path
 
-import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
@@ -194,9 +193,6 @@ def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, worker
 def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
          suites_dir: Path) -> RunSummary:
     started = time.perf_counter()
-    # Arrow's default allocator (mimalloc) keeps what building the tables frees; the system
-    # allocator lets that memory serve the next table (a quarter less growth while building).
-    pa.set_memory_pool(pa.system_memory_pool())
     store = VersionStore(Path(data_dir))
     store.remove_staging()  # left by a killed run; never part of a version
     cache = DocumentCache(Path(data_dir))
