@@ -19,11 +19,18 @@ def io_error(err: OSError, fallback: Path) -> int:
     return EXIT_IO_ERROR
 
 
+def seeds_folder_missing(seeds: str | Path) -> bool:
+    """True, after saying so, when the seeds folder is not there (a usage error)."""
+    if Path(seeds).is_dir():
+        return False
+    print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
+    return True
+
+
 def run_flow(args: argparse.Namespace) -> int:
     """`pipeline run` (and each run of `watch`): one flow run, its summary printed."""
     seeds, data = Path(args.seeds), Path(args.data)
-    if not seeds.is_dir():
-        print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
+    if seeds_folder_missing(seeds):
         return EXIT_USAGE
     started = time.perf_counter()
     print(f"pipeline: running the news-corpus flow on {seeds}/ into {data}/ "

@@ -217,10 +217,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from pipeline import cli
     from pipeline.storage.lock import RunLock
 
-    seeds, data = Path(args.seeds).resolve(), Path(args.data).resolve()
-    if not seeds.is_dir():
-        print(f"error: seeds folder {args.seeds} does not exist or is not a folder", file=sys.stderr)
+    if cli.seeds_folder_missing(args.seeds):
         return cli.EXIT_USAGE
+    seeds, data = Path(args.seeds).resolve(), Path(args.data).resolve()
     try:
         schedule = _schedule(args)
         RunLock(data).check_writable()

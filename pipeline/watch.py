@@ -121,8 +121,7 @@ def run_watch(args: argparse.Namespace) -> int:
     from pipeline import cli
 
     seeds = Path(args.seeds)
-    if not seeds.is_dir():
-        print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
+    if cli.seeds_folder_missing(seeds):
         return cli.EXIT_USAGE
     if args.poll <= 0 or args.debounce < 0:
         print("error: --poll must be more than 0 and --debounce at least 0 seconds", file=sys.stderr)
