@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline import schema
 from pipeline.config import PipelineConfig
@@ -48,9 +50,10 @@ def article_row(article: Article, duplicate: DuplicateInfo | None, signals: Docu
     }
 
 
-def _columns(table: schema.Table) -> dict[str, list]:
+def _columns(table: schema.Table | pa.Schema) -> dict[str, list]:
     """One empty list per column of the table: rows of millions of blocks cost no dict each."""
-    return {name: [] for name in table.schema.names}
+    names = table.names if isinstance(table, pa.Schema) else table.schema.names
+    return {name: [] for name in names}
 
 
 def _append(columns: dict[str, list], **row) -> None:
@@ -58,24 +61,83 @@ def _append(columns: dict[str, list], **row) -> None:
         values.append(row[name])
 
 
-def boilerplate_table(articles: list[Article]) -> pa.Table:
-    """Every block with its verdict, kept ones too, so `pipeline explain` can show a whole page."""
+def boilerplate_batch(article: Article) -> pa.RecordBatch:
+    """The article's rows of the boilerplate table: every block with its verdict, kept ones too,
+    so `pipeline explain` can show a whole page. A run keeps these instead of the blocks."""
     columns = _columns(schema.BOILERPLATE)
-    for a in sorted(articles, key=lambda a: a.article_id):  # rows in key order: no sorted copy
-        for block in a.extracted.blocks:
-            _append(columns, article_id=a.article_id, block_index=block.index, text=block.text,
-                    role=block.role, kept=block.kept, reason=block.reason, extractor=a.extracted.extractor)
-    return schema.columns_to_arrow(schema.BOILERPLATE, columns)
+    for block in article.extracted.blocks:
+        _append(columns, article_id=article.article_id, block_index=block.index, text=block.text,
+                role=block.role, kept=block.kept, reason=block.reason, extractor=article.extracted.extractor)
+    return pa.RecordBatch.from_pydict(columns, schema=schema.BOILERPLATE.schema)
 
 
-def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention],
+def boilerplate_table(articles: list[Article] | dict[str, pa.RecordBatch]) -> pa.Table:
+    """The boilerplate table of the articles, or of their boilerplate_batch by article_id."""
+    batches = articles if isinstance(articles, dict) else {a.article_id: boilerplate_batch(a) for a in articles}
+    return _concat(schema.BOILERPLATE.schema, [batches[a] for a in sorted(batches)])  # key order: no sort
+
+
+# The entities table's columns that resolve fills in; tag gives the others.
+RESOLVED_COLUMNS = ("canonical_name", "entity_id", "resolution")
+TAGGED_SCHEMA = pa.schema([f for f in schema.ENTITIES.schema if f.name not in RESOLVED_COLUMNS])
+
+
+def mention_batch(mentions: list[Mention]) -> pa.RecordBatch:
+    """Tagged mentions as Arrow rows: a corpus's million mentions as objects would take GBs."""
+    return pa.RecordBatch.from_pydict({name: [getattr(m, name) for m in mentions] for name in TAGGED_SCHEMA.names},
+                                      schema=TAGGED_SCHEMA)
+
+
+def _concat(schema_: pa.Schema, batches: list[pa.RecordBatch]) -> pa.Table:
+    return pa.Table.from_batches(batches, schema=schema_).combine_chunks()
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Each value's index among the column's distinct values."""
+    return pc.index_in(column, value_set=pc.unique(column)).to_numpy().astype(np.int64)
+
+
+def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config: PipelineConfig) -> tuple[pa.Table, pa.Table]:
+    """(entities, entity_catalog) tables from the tagged mentions of the whole corpus, in mention order.
+
+    Resolution runs once per distinct (article, label, text), in order of first mention
+    (resolve.NameInArticle), and its outcome is copied to every mention of it.
+    """
+    tagged = tagged.combine_chunks()
+    article, label, text = (_codes(tagged[c]) for c in ("article_id", "label", "text"))
+    key = (article * (label.max(initial=0) + 1) + label) * (text.max(initial=0) + 1) + text
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # distinct names by first mention
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    name_of_mention = rank[inverse.reshape(-1)]
+    counts = np.bincount(name_of_mention, minlength=len(order)).tolist()
+    rows = tagged.select(["article_id", "label", "text"]).take(first[order]).to_pydict()
+    found = [resolve.NameInArticle(a, lab, t, n)
+             for a, lab, t, n in zip(rows["article_id"], rows["label"], rows["text"], counts)]
+    resolved = resolve.Resolver(config).resolve_names(found)
+    entities = tagged
+    for name, values in (("canonical_name", [r.canonical_name for r in resolved]),
+                         ("entity_id", [r.entity_id for r in resolved]),
+                         ("resolution", [r.how for r in resolved])):
+        entities = entities.append_column(schema.ENTITIES.schema.field(name),
+                                          pa.array(values, pa.string()).take(name_of_mention))
+    catalog = schema.to_arrow(schema.ENTITY_CATALOG, resolve.entity_catalog_rows(found, resolved, published))
+    return schema.sorted_table(schema.ENTITIES, entities.select(schema.ENTITIES.schema.names)), catalog
+
+
+def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention] | pa.Table,
                  signals: dict[str, DocumentSignals] | None = None,
                  config: PipelineConfig | None = None, boilerplate: pa.Table | None = None) -> dict[str, pa.Table]:
     """The published tables. `signals` (article_id -> hygiene.document_signals) may come from a
-    cache; missing ones are computed here. Duplicate clusters and repeated-paragraph counts
-    depend on the whole corpus, so they are always computed here, from the signals.
+    cache; missing ones are computed here. Duplicate clusters, repeated-paragraph counts and
+    entities depend on the whole corpus, so they are always computed here.
+    `mentions`: tag's, in article order, as Mention records or as a table of mention_batch rows.
     `boilerplate`: the boilerplate_table, when the articles' blocks were dropped to save memory."""
     config = config or PipelineConfig()
+    tagged = mentions if isinstance(mentions, pa.Table) else pa.Table.from_batches([mention_batch(mentions)])
+    entities, catalog = resolve_mentions(tagged, {a.article_id: a.published_date for a in articles}, config)
+    del tagged, mentions
     articles = sorted(articles, key=lambda a: a.article_id)  # rows then come in key order: no sorted copy
     signals = dict(signals or {})
     for article in articles:
@@ -86,21 +148,18 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
     holders = hygiene.paragraph_counts(articles)
     paragraphs = _columns(schema.PARAGRAPHS)
     for a in articles:
-        tagged = {index for index, _ in taggable(a, config)}
+        tagged_paragraphs = {index for index, _ in taggable(a, config)}
         for p in a.paragraphs:
             _append(paragraphs, article_id=a.article_id, paragraph_index=p.index, text=p.text,
                     char_start=p.char_start, char_end=p.char_end, n_words=count_words(p.text),
                     language=p.language, paragraph_hash=p.paragraph_hash,
-                    n_articles_with_paragraph=holders[p.paragraph_hash], ner_tagged=p.index in tagged)
-    # One canonical entity per real entity needs every article's mentions at once.
-    entities = resolve.resolve(mentions, config)
-    mention_columns = {name: [getattr(m, name) for m in entities] for name in schema.ENTITIES.schema.names}
+                    n_articles_with_paragraph=holders[p.paragraph_hash], ner_tagged=p.index in tagged_paragraphs)
     return {
         "articles": schema.to_arrow(schema.ARTICLES, [
             article_row(a, duplicates.get(a.article_id), signals[a.article_id], config) for a in articles]),
         "paragraphs": schema.columns_to_arrow(schema.PARAGRAPHS, paragraphs),
-        "entities": schema.columns_to_arrow(schema.ENTITIES, mention_columns),
-        "entity_catalog": schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(entities, articles)),
+        "entities": entities,
+        "entity_catalog": catalog,
         "boilerplate": boilerplate if boilerplate is not None else boilerplate_table(articles),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,

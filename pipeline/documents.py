@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pyarrow as pa
+
 from pipeline.config import PipelineConfig
 from pipeline.records import Article, Rejected
 from pipeline.stages.extract import ExtractionError, extract
@@ -31,6 +33,25 @@ def prepare_document(seeds_dir: Path, relative_path: str, config: PipelineConfig
     except Exception as err:  # noqa: BLE001 - one bad document must never stop the corpus
         return Rejected(relative_path, stage, f"{stage}_error",
                         f"unexpected {type(err).__name__}: {err}", source.sha256)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document as a run holds it: the article without its page's blocks, and the blocks as
+    rows of the boilerplate table. Blocks are most of an article's memory, and as Arrow rows
+    they cost no Python object each (millions at 10,000 pages)."""
+
+    article: Article
+    boilerplate: pa.RecordBatch
+
+
+def prepare_for_run(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Prepared | Rejected:
+    from pipeline.corpus import boilerplate_batch
+
+    outcome = prepare_document(seeds_dir, relative_path, config)
+    if isinstance(outcome, Rejected):
+        return outcome
+    return Prepared(without_blocks(outcome), boilerplate_batch(outcome))
 
 
 def without_page_text(article: Article) -> Article:

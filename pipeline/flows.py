@@ -18,6 +18,7 @@ from collections import Counter, deque
 from itertools import zip_longest
 from pathlib import Path
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
@@ -27,8 +28,8 @@ from prefect_dask import DaskTaskRunner
 from pipeline import manifest as manifests
 from pipeline.artifacts import publish_artifacts
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
-from pipeline.corpus import boilerplate_table, build_tables
-from pipeline.documents import without_blocks
+from pipeline.corpus import TAGGED_SCHEMA, boilerplate_table, build_tables
+from pipeline.documents import Prepared
 from pipeline.records import Article, Rejected
 from pipeline.reuse import PREPARE, SIGNALS, TAG, KeyMaker, PlannedDocument, build_key
 from pipeline.run import RunSummary, StageCounts
@@ -84,19 +85,35 @@ def _bounded(jobs: list, submit, limit: int = MAX_SHARDS_IN_FLIGHT):
 
 
 def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCache, config: PipelineConfig,
-             shard_size: int) -> tuple[list[Article | Rejected], StageCounts]:
-    outcomes = {doc.path: cache.get(PREPARE, doc.prepare_key) for doc in planned}
-    todo = [doc for doc in planned if outcomes[doc.path] is None]
+             shard_size: int) -> tuple[list[Article | Rejected], dict[str, pa.RecordBatch], StageCounts]:
+    """Each input's outcome (articles without their page's blocks) and the blocks as
+    boilerplate rows by article_id (see documents.Prepared)."""
+    outcomes: dict[str, Article | Rejected] = {}
+    boilerplate: dict[str, pa.RecordBatch] = {}
+
+    def keep(path: str, outcome: Prepared | Rejected) -> None:
+        if isinstance(outcome, Prepared):
+            boilerplate[outcome.article.article_id] = outcome.boilerplate
+            outcome = outcome.article
+        outcomes[path] = outcome
+
+    todo = []
+    for doc in planned:
+        cached = cache.get(PREPARE, doc.prepare_key)
+        if cached is None:
+            todo.append(doc)
+        else:
+            keep(doc.path, cached)
     _progress(f"extract+normalize: {len(planned) - len(todo)} reused, {len(todo)} to process")
     shards = _shards(todo, shard_size)
     results = _bounded(shards, lambda shard: prepare_shard.submit(seeds_dir, [d.path for d in shard], config))
     for done, (shard, shard_outcomes) in enumerate(results, start=1):
         for doc, outcome in zip(shard, shard_outcomes):
-            outcomes[doc.path] = outcome
             if doc.matches(outcome):
                 cache.put(PREPARE, doc.prepare_key, outcome)
+            keep(doc.path, outcome)
         _progress(f"extract+normalize: shard {done}/{len(shards)}")
-    return [outcomes[doc.path] for doc in planned], StageCounts(len(todo), len(planned) - len(todo))
+    return [outcomes[doc.path] for doc in planned], boilerplate, StageCounts(len(todo), len(planned) - len(todo))
 
 
 def _per_article(stages: dict[str, tuple], articles: list[Article], cache: DocumentCache, config: PipelineConfig,
@@ -209,17 +226,15 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         _progress("nothing new: the latest version was built from these inputs, code and config")
         return RunSummary.for_unchanged_version(seeds_dir, data_dir, store, latest, started)
 
-    outcomes, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
+    outcomes, boilerplate_rows, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
     checked = check_documents(quote([o for o in outcomes if isinstance(o, Article)]), suites_dir)
     rejected = [o for o in outcomes if isinstance(o, Rejected)] + checked.rejected
     warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
     _progress(f"document checks: {len(checked.passed)} passed, {len(checked.rejected)} quarantined, "
               f"{len(warnings)} warnings")
-    # A page's blocks are most of an article's memory and only the boilerplate table needs
-    # them: build it now and carry on with the articles without them.
-    boilerplate = boilerplate_table(checked.passed)
-    articles = [without_blocks(a) for a in checked.passed]
-    del outcomes, checked
+    articles = checked.passed
+    boilerplate = boilerplate_table({a.article_id: boilerplate_rows[a.article_id] for a in articles})
+    del outcomes, checked, boilerplate_rows
 
     prepare_keys = {a.article_id: planned_by_path[a.extracted.source.path].prepare_key for a in articles}
     outputs, counts = _per_article({
@@ -227,7 +242,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         SIGNALS: (signals_shard, {aid: keys.signals_key(key) for aid, key in prepare_keys.items()}),
     }, articles, cache, config, shard_size)
     per_article, signals, tagged = outputs[TAG], outputs[SIGNALS], counts[TAG]
-    mentions = [m for a in articles for m in per_article[a.article_id]]
+    mentions = pa.Table.from_batches([per_article[a.article_id] for a in articles], schema=TAGGED_SCHEMA)
 
     tables = build_tables(articles, rejected, mentions, signals, config, boilerplate)
     inputs, n_articles = manifests.inputs(articles, rejected), len(articles)

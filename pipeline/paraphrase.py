@@ -29,6 +29,10 @@ _EXCLUDED_PIPES = ["parser", "ner", "senter"]
 _LEXICON_POS = ("noun", "verb", "adj", "adv")
 _model_lock = threading.Lock()
 _NON_VERB_SLOTS = ("NOUN", "ADJ", "ADV")
+# Context tagged around each candidate word, in tokens each side. The model's tok2vec
+# (MaxoutWindowEncoder, depth 4 x window 1) gives a token's tag from the 4 tokens either side
+# of it, and the attribute ruler's two-token patterns read a neighbour's tag: 4 + 1.
+_CONTEXT = 5
 # Verbs that current English also uses as nouns and WordNet (2006) lists only as verbs: the
 # clean texts of the labelled set's tune half showed these (upload as download's twin).
 _VERB_NOUNS_WORDNET_LACKS = frozenset({"download", "upload", "sync", "follow", "podcast", "listen",
@@ -124,33 +128,81 @@ def _verb_only(word: str, lexicon: dict[str, frozenset[str]]) -> bool:
     return word in lexicon["verb"] and not any(word in lexicon[pos] for pos in ("noun", "adj", "adv"))
 
 
+def _candidate(word: str, lexicon: dict[str, frozenset[str]]) -> bool:
+    """The word-only tests of a misplaced_verb trace: a token failing them is never one."""
+    return (len(word) >= 3 and word.isalpha() and word.islower() and not word.endswith(("ing", "ed"))
+            and word not in _VERB_NOUNS_WORDNET_LACKS and _verb_only(word, lexicon))
+
+
+def _misplaced_verb(token, lexicon: dict[str, frozenset[str]]) -> Trace | None:
+    word = token.text
+    if token.pos_ in _NON_VERB_SLOTS and _candidate(word, lexicon) and token.lemma_.lower() == word:
+        return Trace("misplaced_verb", f"{word} ({token.pos_})")
+    return None
+
+
 def misplaced_verb_traces(doc, lexicon: dict[str, frozenset[str]]) -> list[Trace]:
     """Lower-case base-form words WordNet lists only as verbs, read as a noun, adjective or adverb.
 
     Only base forms count: gerunds and participles are nouns and adjectives in good English
     ("the training", "the accused"), and a verb's -s form read as a plural is a tagger slip.
     """
-    traces = []
-    for token in doc:
-        word = token.text
-        if token.pos_ not in _NON_VERB_SLOTS or not word.isalpha() or not word.islower() or len(word) < 3:
-            continue
-        if word.endswith(("ing", "ed")) or token.lemma_.lower() != word or word in _VERB_NOUNS_WORDNET_LACKS:
-            continue
-        if _verb_only(word, lexicon):
-            traces.append(Trace("misplaced_verb", f"{word} ({token.pos_})"))
-    return traces
+    return [trace for token in doc if (trace := _misplaced_verb(token, lexicon)) is not None]
+
+
+def _windows(candidates: list[int], n_tokens: int) -> list[tuple[int, int]]:
+    """[start, end) token ranges of _CONTEXT tokens around each candidate, clipped and merged."""
+    windows: list[tuple[int, int]] = []
+    for i in candidates:
+        start, end = max(0, i - _CONTEXT), min(n_tokens, i + _CONTEXT + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _candidate_windows(doc, lexicon: dict[str, frozenset[str]]):
+    """(Doc of the candidates' windows, the candidates' positions in it), or None without any.
+
+    A text's windows are joined into one Doc: a window's inner edge lies _CONTEXT tokens or
+    more from every candidate, so the next window beside it reaches none. Texts are never
+    joined: a window clipped at the text's edge must stay at the Doc's edge, as the model
+    saw it. Tokens keep their whitespace and tokenizer-set norms ("n't" -> "not"), both
+    model features. tests/test_paraphrase_windows.py checks the tags against a full pass.
+    """
+    from spacy.attrs import NORM
+    from spacy.tokens import Doc
+
+    candidates = [t.i for t in doc if _candidate(t.text, lexicon)]
+    if not candidates:
+        return None
+    windows = _windows(candidates, len(doc))
+    if windows == [(0, len(doc))]:
+        return doc, candidates
+    kept = [i for start, end in windows for i in range(start, end)]
+    sub = Doc(doc.vocab, words=[doc[i].orth for i in kept], spaces=[bool(doc[i].whitespace_) for i in kept])
+    sub.from_array([NORM], doc.to_array([NORM])[kept])
+    position = {i: p for p, i in enumerate(kept)}
+    return sub, [position[i] for i in candidates]
 
 
 def traces_per_text(texts: list[str], model_name: str, batch_size: int = 64) -> list[tuple[Trace, ...]]:
-    """The traces of each text (one tagger pass over all of them)."""
+    """The traces of each text.
+
+    The tagger runs only on the windows around candidate words (see _candidate_windows):
+    under a tenth of the tokens, at the same traces as a pass over every whole text.
+    """
     found: list[list[Trace]] = [article_agreement_traces(t) for t in texts]
     if any(t.strip() for t in texts):
         nlp, lexicon = load_tagger(model_name)
         # One model shared by the process's threads: spaCy does not promise thread-safe inference.
         with _model_lock:
-            for traces, doc in zip(found, nlp.pipe(texts, batch_size=batch_size)):
-                traces += misplaced_verb_traces(doc, lexicon)
+            windows = [(n, w) for n, text in enumerate(texts)
+                       if (w := _candidate_windows(nlp.make_doc(text), lexicon)) is not None]
+            tagged = nlp.pipe((sub for _, (sub, _) in windows), batch_size=batch_size)
+            for (n, (_, positions)), sub in zip(windows, tagged):
+                found[n] += [t for i in positions if (t := _misplaced_verb(sub[i], lexicon)) is not None]
     return [tuple(t) for t in found]
 
 

@@ -23,6 +23,9 @@ from pipeline.stages.extract_dump import DUMP_EXTRACTOR
 from pipeline.textutil import sha256_hex
 
 PREPARE, TAG, SIGNALS = "prepare", "tag", "signals"
+# What an entry holds: prepare, a documents.Prepared (or Rejected); tag, the mention rows of
+# corpus.mention_batch. A new format gets new keys, so old entries are never misread.
+ENTRY_FORMAT = 2
 _PREPARE_STAGES = ("ingest", "extract", "normalize")
 
 
@@ -55,6 +58,8 @@ class PlannedDocument:
 
     def matches(self, outcome) -> bool:
         """False when the file changed between planning and processing: do not cache that."""
+        if hasattr(outcome, "article"):  # documents.Prepared
+            outcome = outcome.article
         sha = outcome.extracted.source.sha256 if hasattr(outcome, "extracted") else outcome.source_sha256
         return sha == self.fingerprint or (sha is None and self.fingerprint.startswith("unread:"))
 
@@ -71,10 +76,10 @@ class KeyMaker:
     def plan(self, seeds_dir: Path, relative_path: str) -> PlannedDocument:
         fingerprint = ingest.fingerprint(seeds_dir, relative_path, self.config)
         return PlannedDocument(relative_path, fingerprint,
-                               _key(PREPARE, relative_path, fingerprint, self._prepare))
+                               _key(PREPARE, ENTRY_FORMAT, relative_path, fingerprint, self._prepare))
 
     def tag_key(self, prepare_key: str) -> str:
-        return _key(TAG, prepare_key, self._tag)
+        return _key(TAG, ENTRY_FORMAT, prepare_key, self._tag)
 
     def signals_key(self, prepare_key: str) -> str:
         return _key(SIGNALS, prepare_key, self._signals)

@@ -176,15 +176,15 @@ TABLES: dict[str, Table] = {t.name: t for t in (ARTICLES, PARAGRAPHS, ENTITIES, 
 
 def to_arrow(table: Table, rows: list[dict]) -> pa.Table:
     """Rows (dicts) to an Arrow table with the table's schema, sorted by its keys."""
-    return _sorted(table, pa.Table.from_pylist(rows, schema=table.schema))
+    return sorted_table(table, pa.Table.from_pylist(rows, schema=table.schema))
 
 
 def columns_to_arrow(table: Table, columns: dict[str, list]) -> pa.Table:
     """Like to_arrow from one list per column: no dict per row, for the tables with millions of rows."""
-    return _sorted(table, pa.Table.from_pydict(columns, schema=table.schema))
+    return sorted_table(table, pa.Table.from_pydict(columns, schema=table.schema))
 
 
-def _sorted(table: Table, data: pa.Table) -> pa.Table:
+def sorted_table(table: Table, data: pa.Table) -> pa.Table:
     """Rows in key order; rows that come in order are not copied (a second copy of the
     largest table is most of a big run's peak memory)."""
     if not data.num_rows:

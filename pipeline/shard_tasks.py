@@ -7,28 +7,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import PipelineConfig
-from pipeline.documents import prepare_document
-from pipeline.records import Article, DocumentSignals, Mention, Rejected
+from pipeline.corpus import mention_batch
+from pipeline.documents import Prepared, prepare_for_run
+from pipeline.records import Article, DocumentSignals, Rejected
 from pipeline.stages import hygiene, tag
 
 
 @task(name="prepare-shard", cache_policy=NO_CACHE, persist_result=False)
-def prepare_shard(seeds_dir: str, paths: list[str], config: PipelineConfig) -> list[Article | Rejected]:
+def prepare_shard(seeds_dir: str, paths: list[str], config: PipelineConfig) -> list[Prepared | Rejected]:
     """ingest, extract and normalize each document of one shard."""
-    return [prepare_document(Path(seeds_dir), path, config) for path in paths]
+    return [prepare_for_run(Path(seeds_dir), path, config) for path in paths]
 
 
 @task(name="tag-shard", cache_policy=NO_CACHE, persist_result=False)
-def tag_shard(articles: list[Article], config: PipelineConfig) -> dict[str, list[Mention]]:
-    """article_id -> its mentions (empty lists too: "no entities" is a result worth keeping)."""
-    found: dict[str, list[Mention]] = {a.article_id: [] for a in articles}
+def tag_shard(articles: list[Article], config: PipelineConfig) -> dict[str, pa.RecordBatch]:
+    """article_id -> its mentions as corpus.mention_batch rows (empty ones too: "no entities"
+    is a result worth keeping)."""
+    found: dict[str, list] = {a.article_id: [] for a in articles}
     for mention in tag.tag(articles, config):
         found[mention.article_id].append(mention)
-    return found
+    return {article_id: mention_batch(mentions) for article_id, mentions in found.items()}
 
 
 @task(name="signals-shard", cache_policy=NO_CACHE, persist_result=False)

@@ -125,3 +125,26 @@ def test_unsure_language_detection_takes_the_article_language():
     assert detect_language("Follow us on Twitter for more updates", 1)[1] < CONFIG.min_paragraph_language_confidence
     assert [p.language for p in article.paragraphs] == ["en", "en", "kk"]
     assert article.language == "en"
+
+
+def test_model_version_is_read_from_meta_without_loading_the_model():
+    import subprocess
+    import sys
+
+    import spacy
+
+    from pipeline.stages.tag import load_model, model_version
+
+    meta = load_model(CONFIG.spacy_model).meta
+    expected = f"{meta['lang']}_{meta['name']}-{meta['version']}"
+    assert model_version(CONFIG.spacy_model) == expected
+    data_folder = next(p for p in spacy.util.get_package_path(CONFIG.spacy_model).iterdir() if p.is_dir()
+                       and (p / "config.cfg").exists())
+    assert model_version(str(data_folder)) == expected
+    with pytest.raises(OSError, match="neither an installed package nor a folder"):
+        model_version("no_such_model_package")
+    # The flow process computes cache keys with it: it must not import spaCy for that.
+    code = ("import sys; from pipeline.stages.tag import model_version; "
+            f"model_version({CONFIG.spacy_model!r}); print('spacy' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

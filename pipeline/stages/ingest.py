@@ -141,10 +141,13 @@ def _reads_as_western(data: bytes) -> bool:
     return all(m.group().isalpha() or m.group() == "\u2019" for m in _IN_WORD_SYMBOL_RE.finditer(text))
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")  # C0 controls but \t \n \v \f \r
+
+
 def _checked(text: str, encoding: str) -> tuple[str, str] | str:
     if text.startswith("\ufeff"):
         text = text[1:]
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    controls = len(_CONTROL_RE.findall(text))
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         return "binary_file"
     return text, encoding

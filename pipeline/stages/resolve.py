@@ -59,6 +59,27 @@ RESOLUTIONS = (EXACT, NORMALIZED, ALIAS, FUZZY, SHORT_FORM, SURNAME)
 _Node = tuple
 
 
+@dataclass(frozen=True, slots=True)
+class NameInArticle:
+    """One distinct (article, label, text) of the mentions, with its number of mentions.
+
+    Every mention of it resolves alike, so resolution works on these: a corpus's millions
+    of mentions cost only their distinct names.
+    """
+
+    article_id: str
+    label: str
+    text: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    canonical_name: str
+    entity_id: str
+    how: str  # the `resolution` column
+
+
 def _is_multiword(node: _Node) -> bool:
     return " " in node[1]
 
@@ -192,15 +213,15 @@ class Resolver:
 
     # -- short forms and surnames
 
-    def _short_forms(self, mentions: list[Mention], nodes: list[_Node]) -> tuple[dict[int, int], set[int]]:
-        """Single-word PERSON mentions -> index of a mention of the full name they stand for.
+    def _short_forms(self, found: list[NameInArticle], nodes: list[_Node]) -> tuple[dict[int, int], set[int]]:
+        """Single-word PERSON names -> index of the full name they stand for in their article.
 
         Also returns the single words that fit several people of their article.
         """
         by_article: dict[str, list[int]] = defaultdict(list)
-        for i, m in enumerate(mentions):
-            if m.label == "PERSON":
-                by_article[m.article_id].append(i)
+        for i, name in enumerate(found):
+            if name.label == "PERSON":
+                by_article[name.article_id].append(i)
         short_for: dict[int, int] = {}
         ambiguous: set[int] = set()
         for indices in by_article.values():
@@ -209,6 +230,7 @@ class Resolver:
                 if _is_multiword(nodes[i]):
                     full[nodes[i][1]].append(i)
             parts = {k: PersonName.from_key(k) for k in full}
+            mentions_of = {k: sum(found[i].count for i in where) for k, where in full.items()}
             for i in indices:
                 key = nodes[i][1]
                 if _is_multiword(nodes[i]) or nodes[i] in self.aliases.by_key:
@@ -218,7 +240,7 @@ class Resolver:
                     continue
                 if all(self._persons_agree(("PERSON", a), ("PERSON", b)) is not None
                        for a in candidates for b in candidates if a < b):
-                    best = min(candidates, key=lambda k: (-len(full[k]), k))
+                    best = min(candidates, key=lambda k: (-mentions_of[k], k))
                     short_for[i] = full[best][0]
                 else:
                     ambiguous.add(i)
@@ -287,12 +309,13 @@ class Resolver:
             return ALIAS
         return FUZZY
 
-    def resolve(self, mentions: list[Mention]) -> list[Mention]:
-        names = [clean_name(m.text) for m in mentions]
-        nodes: list[_Node] = [(m.label, name_key(n, m.label)) for m, n in zip(mentions, names)]
-        short_for, ambiguous = self._short_forms(mentions, nodes)
+    def resolve_names(self, found: list[NameInArticle]) -> list[Resolution]:
+        """The resolution of each distinct name of each article (see distinct_names), in order."""
+        names = [clean_name(f.text) for f in found]
+        nodes: list[_Node] = [(f.label, name_key(n, f.label)) for f, n in zip(found, names)]
+        short_for, ambiguous = self._short_forms(found, nodes)
         for i in ambiguous:
-            nodes[i] = (*nodes[i], mentions[i].article_id)
+            nodes[i] = (*nodes[i], found[i].article_id)
 
         clusters = _Clusters()
         for i, node in enumerate(nodes):
@@ -318,13 +341,13 @@ class Resolver:
             clusters.union(node, target)
 
         spellings: dict[_Node, Counter] = defaultdict(Counter)
-        for i in range(len(mentions)):
+        for i, f in enumerate(found):
             j = short_for.get(i, i)
-            spellings[nodes[j]][names[j]] += 1
+            spellings[nodes[j]][names[j]] += f.count
         entity_of = {root: self._entity(cluster, spellings) for root, cluster in clusters.clusters.items()}
 
         resolved = []
-        for i, m in enumerate(mentions):
+        for i in range(len(found)):
             node = nodes[short_for.get(i, i)]
             canonical, entity_id, canonical_key = entity_of[clusters.find(node)]
             if i in short_for:
@@ -333,34 +356,59 @@ class Resolver:
                 how = SURNAME
             else:
                 how = self._how(names[i], nodes[i], canonical, canonical_key)
-            resolved.append(replace(m, canonical_name=canonical, entity_id=entity_id, resolution=how))
+            resolved.append(Resolution(canonical, entity_id, how))
         return resolved
+
+
+def distinct_names(mentions: list[Mention]) -> tuple[list[NameInArticle], list[int]]:
+    """The distinct names in order of first mention, and each mention's index among them."""
+    index: dict[tuple[str, str, str], int] = {}
+    counts: Counter = Counter()
+    of = []
+    for m in mentions:
+        key = (m.article_id, m.label, m.text)
+        of.append(index.setdefault(key, len(index)))
+        counts[key] += 1
+    return [NameInArticle(*key, counts[key]) for key in index], of
 
 
 def resolve(mentions: list[Mention], config: PipelineConfig, aliases: AliasFile | None = None) -> list[Mention]:
     """The mentions with corpus-wide canonical_name, entity_id and resolution."""
-    return Resolver(config, aliases).resolve(list(mentions))
+    mentions = list(mentions)
+    found, of = distinct_names(mentions)
+    resolved = Resolver(config, aliases).resolve_names(found)
+    return [replace(m, canonical_name=r.canonical_name, entity_id=r.entity_id, resolution=r.how)
+            for m, r in zip(mentions, (resolved[i] for i in of))]
 
 
 def catalog_rows(mentions: list[Mention], articles: list[Article]) -> list[dict]:
     """One `entity_catalog` row per entity of resolved mentions."""
-    dates = {a.article_id: a.published_date for a in articles}
+    found, of = distinct_names(mentions)
+    resolved: list[Resolution | None] = [None] * len(found)
+    for m, i in zip(mentions, of):
+        resolved[i] = Resolution(m.canonical_name, m.entity_id, m.resolution)
+    return entity_catalog_rows(found, resolved, {a.article_id: a.published_date for a in articles})
+
+
+def entity_catalog_rows(found: list[NameInArticle], resolved: list[Resolution],
+                        published: dict[str, str | None]) -> list[dict]:
+    """One `entity_catalog` row per entity; `published`: article_id -> ISO date or None."""
     rows: dict[str, dict] = {}
-    for m in mentions:
-        row = rows.setdefault(m.entity_id, {
-            "entity_id": m.entity_id, "canonical_name": m.canonical_name, "label": m.label,
+    for name, r in zip(found, resolved):
+        row = rows.setdefault(r.entity_id, {
+            "entity_id": r.entity_id, "canonical_name": r.canonical_name, "label": name.label,
             "aliases": set(), "n_mentions": 0, "articles": set()})
-        row["aliases"].add(clean_name(m.text))
-        row["n_mentions"] += 1
-        row["articles"].add(m.article_id)
+        row["aliases"].add(clean_name(name.text))
+        row["n_mentions"] += name.count
+        row["articles"].add(name.article_id)
     out = []
     for row in rows.values():
-        published = sorted(dt.date.fromisoformat(d) for a in row["articles"] if (d := dates.get(a)))
+        dates = sorted(dt.date.fromisoformat(d) for a in row["articles"] if (d := published.get(a)))
         out.append({
             "entity_id": row["entity_id"], "canonical_name": row["canonical_name"], "label": row["label"],
             "aliases": sorted(row["aliases"]), "n_mentions": row["n_mentions"],
             "n_articles": len(row["articles"]),
-            "first_published": published[0] if published else None,
-            "last_published": published[-1] if published else None,
+            "first_published": dates[0] if dates else None,
+            "last_published": dates[-1] if dates else None,
         })
     return out

@@ -26,12 +26,15 @@ which mentions are one entity across articles is decided later, in ``resolve``.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from pipeline.config import STAGE_VERSIONS, PipelineConfig
 from pipeline.entity_names import (NAME_LABELS, POSSESSIVE_SUFFIXES, AliasFile, clean_name, is_distinctive,
@@ -80,7 +83,15 @@ def load_model(name: str):
 
 
 def model_version(name: str) -> str:
-    meta = load_model(name).meta
+    """lang_name-version of a spaCy model (an installed package or a folder), from its meta.json:
+    the flow process needs it for cache keys, and loading the model would cost it ~70 MB."""
+    folder = Path(name)
+    if not folder.is_dir():
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise OSError(f"spaCy model {name!r} is neither an installed package nor a folder")
+        folder = Path(spec.submodule_search_locations[0])
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}"
 
 

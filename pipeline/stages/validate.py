@@ -148,6 +148,16 @@ def load_suite(name: str, suites_dir: Path = SUITES_DIR):
 # --------------------------------------------------------------------------- frames
 
 
+
+def _arrow_strings(type_: pa.DataType):
+    """String columns stay in Arrow memory in the check frames: as Python objects they doubled
+    the largest tables' memory (the boilerplate text at 10,000 pages)."""
+    return pd.ArrowDtype(type_) if type_ == pa.string() else None
+
+
+_PANDAS_OPTIONS = {"types_mapper": _arrow_strings}
+
+
 def check_frame(name: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
     """The pandas frame one suite runs on: its published table plus derived check columns.
 
@@ -182,7 +192,7 @@ def check_frame(name: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
             "table": pd.Series(["articles"] * articles.num_rows + ["quarantine"] * quarantine.num_rows,
                                dtype="object"),
         })
-    frame = tables[name].to_pandas()
+    frame = tables[name].to_pandas(**_PANDAS_OPTIONS)
     if name == "articles":
         frame["text_n_chars"] = pd.Series(
             [float(len(t)) if _present(t) else math.nan for t in frame["text"]], index=frame.index, dtype="float64")
