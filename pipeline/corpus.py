@@ -74,7 +74,9 @@ def boilerplate_batch(article: Article) -> pa.RecordBatch:
 def boilerplate_table(articles: list[Article] | dict[str, pa.RecordBatch]) -> pa.Table:
     """The boilerplate table of the articles, or of their boilerplate_batch by article_id."""
     batches = articles if isinstance(articles, dict) else {a.article_id: boilerplate_batch(a) for a in articles}
-    return _concat(schema.BOILERPLATE.schema, [batches[a] for a in sorted(batches)])  # key order: no sort
+    # In key order, so no sort; a chunk per article, never copied (storage.parquet writes
+    # the same bytes for any chunking).
+    return pa.Table.from_batches([batches[a] for a in sorted(batches)], schema=schema.BOILERPLATE.schema)
 
 
 # The entities table's columns that resolve fills in; tag gives the others.
@@ -88,13 +90,10 @@ def mention_batch(mentions: list[Mention]) -> pa.RecordBatch:
                                       schema=TAGGED_SCHEMA)
 
 
-def _concat(schema_: pa.Schema, batches: list[pa.RecordBatch]) -> pa.Table:
-    return pa.Table.from_batches(batches, schema=schema_).combine_chunks()
-
-
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    """Each value's index among the column's distinct values."""
-    return pc.index_in(column, value_set=pc.unique(column)).to_numpy().astype(np.int64)
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Each value's index among the column's distinct values, and those values."""
+    values = pc.unique(column)
+    return pc.index_in(column, value_set=values).to_numpy().astype(np.int64), values.to_pylist()
 
 
 def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config: PipelineConfig) -> tuple[pa.Table, pa.Table]:
@@ -103,8 +102,8 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     Resolution runs once per distinct (article, label, text), in order of first mention
     (resolve.NameInArticle), and its outcome is copied to every mention of it.
     """
-    tagged = tagged.combine_chunks()
-    article, label, text = (_codes(tagged[c]) for c in ("article_id", "label", "text"))
+    (article, articles), (label, labels), (text, texts) = (
+        _codes(tagged[c]) for c in ("article_id", "label", "text"))
     key = (article * (label.max(initial=0) + 1) + label) * (text.max(initial=0) + 1) + text
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")  # distinct names by first mention
@@ -112,9 +111,10 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     rank[order] = np.arange(len(order))
     name_of_mention = rank[inverse.reshape(-1)]
     counts = np.bincount(name_of_mention, minlength=len(order)).tolist()
-    rows = tagged.select(["article_id", "label", "text"]).take(first[order]).to_pydict()
-    found = [resolve.NameInArticle(a, lab, t, n)
-             for a, lab, t, n in zip(rows["article_id"], rows["label"], rows["text"], counts)]
+    rows = first[order]
+    # Each distinct string once in memory: a name's text repeats across thousands of articles.
+    found = [resolve.NameInArticle(articles[a], labels[lab], texts[t], n) for a, lab, t, n in
+             zip(article[rows].tolist(), label[rows].tolist(), text[rows].tolist(), counts)]
     resolved = resolve.Resolver(config).resolve_names(found)
     entities = tagged
     for name, values in (("canonical_name", [r.canonical_name for r in resolved]),

@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import schema
 from pipeline.config import PipelineConfig
 from pipeline.corpus import build_tables
 from pipeline.documents import prepare_document
@@ -249,3 +251,24 @@ def test_tagger_identity_follows_the_alias_file(tmp_path, seed_articles):
     doc = article("Activists of Bizdin Tandau said the vote in Almaty was calm.", "party.txt")
     assert ("Bizdin Tandau", "ORG") in {(m.text, m.label) for m in tag.tag([doc], config)}
     assert ("Bizdin Tandau", "ORG") not in {(m.text, m.label) for m in tag.tag([doc], CONFIG)}
+
+
+def test_corpus_resolution_over_arrow_rows_equals_resolution_of_mentions(seed_articles, tagged):
+    """The run resolves Arrow rows once per distinct name; resolve.resolve takes Mention records."""
+    from pipeline.corpus import mention_batch, resolve_mentions
+
+    by_article = {}
+    for m in tagged:
+        by_article.setdefault(m.article_id, []).append(m)
+    rows = pa.Table.from_batches([mention_batch(ms) for ms in by_article.values()])  # a chunk per article
+    assert rows.column(0).num_chunks == len(by_article) > 1
+    entities, catalog = resolve_mentions(rows, {a.article_id: a.published_date for a in seed_articles}, CONFIG)
+    key = ("article_id", "paragraph_index", "char_start", "char_end", "label")
+    expected = sorted((tuple(getattr(m, k) for k in key), (m.canonical_name, m.entity_id, m.resolution))
+                      for m in resolve.resolve([m for ms in by_article.values() for m in ms], CONFIG))
+    got = sorted((tuple(r[k] for k in key), (r["canonical_name"], r["entity_id"], r["resolution"]))
+                 for r in entities.to_pylist())
+    assert got == expected and len(got) == len(tagged)
+    assert {r["resolution"] for r in entities.to_pylist()} >= {"exact", "short_form"}
+    assert catalog.to_pylist() == schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(
+        resolve.resolve(tagged, CONFIG), seed_articles)).to_pylist()

@@ -48,3 +48,25 @@ def test_parquet_carries_column_descriptions_and_sorted_rows(tmp_path):
     assert field.metadata[b"description"] == b"Short reason code."
     assert pq.read_table(path).column("source_path").to_pylist() == ["a", "b", "c"]
     assert result.manifest["tables"]["quarantine"]["rows"] == 3
+
+
+def test_parquet_bytes_depend_on_rows_not_chunking(tmp_path):
+    import pyarrow as pa
+
+    from pipeline.storage.parquet import WRITE_OPTIONS, write_parquet
+
+    rows = [{"source_path": f"doc_{i:05d}.txt", "source_sha256": None if i % 7 else "ab" * 32, "stage": "ingest",
+             "reason": "empty_file", "detail": "x" * (i % 50)} for i in range(150_000)]  # 3 row groups
+    whole = schema.to_arrow(schema.QUARANTINE, rows)
+    chunked = pa.Table.from_batches([b for start in range(0, whole.num_rows, 997)
+                                     for b in whole.slice(start, 997).to_batches()], schema=whole.schema)
+    assert chunked.column(0).num_chunks > 100
+    reference = tmp_path / "reference.parquet"
+    pq.write_table(whole, reference, **WRITE_OPTIONS)
+    for name, table in (("whole", whole), ("chunked", chunked), ("empty", whole.slice(0, 0))):
+        written = write_parquet(table, tmp_path / f"{name}.parquet")
+        assert written["rows"] == table.num_rows
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table.combine_chunks())
+    assert (tmp_path / "whole.parquet").read_bytes() == reference.read_bytes()
+    assert (tmp_path / "chunked.parquet").read_bytes() == reference.read_bytes()
+    assert pq.ParquetFile(tmp_path / "whole.parquet").metadata.num_row_groups == 3

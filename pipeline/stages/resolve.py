@@ -311,8 +311,12 @@ class Resolver:
 
     def resolve_names(self, found: list[NameInArticle]) -> list[Resolution]:
         """The resolution of each distinct name of each article (see distinct_names), in order."""
-        names = [clean_name(f.text) for f in found]
-        nodes: list[_Node] = [(f.label, name_key(n, f.label)) for f, n in zip(found, names)]
+        # Per distinct text and (label, name): the same names recur in thousands of articles.
+        name_of: dict[str, str] = {}
+        node_of: dict[tuple[str, str], _Node] = {}
+        names = [name_of.get(f.text) or name_of.setdefault(f.text, clean_name(f.text)) for f in found]
+        nodes: list[_Node] = [node_of.get((f.label, n)) or node_of.setdefault((f.label, n), (f.label, name_key(n, f.label)))
+                              for f, n in zip(found, names)]
         short_for, ambiguous = self._short_forms(found, nodes)
         for i in ambiguous:
             nodes[i] = (*nodes[i], found[i].article_id)
