@@ -50,10 +50,9 @@ def article_row(article: Article, duplicate: DuplicateInfo | None, signals: Docu
     }
 
 
-def _columns(table: schema.Table | pa.Schema) -> dict[str, list]:
+def _columns(table: schema.Table) -> dict[str, list]:
     """One empty list per column of the table: rows of millions of blocks cost no dict each."""
-    names = table.names if isinstance(table, pa.Schema) else table.schema.names
-    return {name: [] for name in names}
+    return {name: [] for name in table.schema.names}
 
 
 def _append(columns: dict[str, list], **row) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.config import PipelineConfig
+from pipeline.corpus import boilerplate_batch
 from pipeline.records import Article, Rejected
 from pipeline.stages.extract import ExtractionError, extract
 from pipeline.stages.ingest import ingest
@@ -46,8 +47,7 @@ class Prepared:
 
 
 def prepare_for_run(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Prepared | Rejected:
-    from pipeline.corpus import boilerplate_batch
-
+    """prepare_document, in the form a run keeps and caches."""
     outcome = prepare_document(seeds_dir, relative_path, config)
     if isinstance(outcome, Rejected):
         return outcome
