@@ -70,9 +70,8 @@ def boilerplate_batch(article: Article) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(columns, schema=schema.BOILERPLATE.schema)
 
 
-def boilerplate_table(articles: list[Article] | dict[str, pa.RecordBatch]) -> pa.Table:
-    """The boilerplate table of the articles, or of their boilerplate_batch by article_id."""
-    batches = articles if isinstance(articles, dict) else {a.article_id: boilerplate_batch(a) for a in articles}
+def boilerplate_table(batches: dict[str, pa.RecordBatch]) -> pa.Table:
+    """The boilerplate table from each article's boilerplate_batch, by article_id."""
     # In key order, so no sort; a chunk per article, never copied (storage.parquet writes
     # the same bytes for any chunking).
     return pa.Table.from_batches([batches[a] for a in sorted(batches)], schema=schema.BOILERPLATE.schema)
@@ -159,7 +158,8 @@ def build_tables(articles: list[Article], rejected: list[Rejected], mentions: li
         "paragraphs": schema.columns_to_arrow(schema.PARAGRAPHS, paragraphs),
         "entities": entities,
         "entity_catalog": catalog,
-        "boilerplate": boilerplate if boilerplate is not None else boilerplate_table(articles),
+        "boilerplate": boilerplate if boilerplate is not None else boilerplate_table(
+            {a.article_id: boilerplate_batch(a) for a in articles}),
         "quarantine": schema.to_arrow(schema.QUARANTINE, [
             {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
              "reason": r.reason, "detail": r.detail} for r in rejected]),

@@ -47,7 +47,6 @@ def _article(path: str, paragraphs: list[str], boilerplate: list[str] = ()) -> A
 
 
 def _flags(article: Article) -> dict:
-
     return hygiene.article_flags(hygiene.document_signals(article, CONFIG), article.boilerplate_ratio, CONFIG)
 
 
@@ -55,7 +54,6 @@ def _flags(article: Article) -> dict:
 
 
 def test_seed_003_is_flagged_as_paraphrased_and_the_other_seeds_are_not(seed_articles, signals):
-
     flagged = {prefix for prefix, a in seed_articles.items()
                if hygiene.article_flags(signals[a.article_id], a.boilerplate_ratio, CONFIG)["is_paraphrased"]}
     assert flagged == {"003"}

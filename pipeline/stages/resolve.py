@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -311,12 +312,10 @@ class Resolver:
 
     def resolve_names(self, found: list[NameInArticle]) -> list[Resolution]:
         """The resolution of each distinct name of each article (see distinct_names), in order."""
-        # Per distinct text and (label, name): the same names recur in thousands of articles.
-        name_of: dict[str, str] = {}
-        node_of: dict[tuple[str, str], _Node] = {}
-        names = [name_of.get(f.text) or name_of.setdefault(f.text, clean_name(f.text)) for f in found]
-        nodes: list[_Node] = [node_of.get((f.label, n)) or node_of.setdefault((f.label, n), (f.label, name_key(n, f.label)))
-                              for f, n in zip(found, names)]
+        # Once per distinct text and (label, name): the same names recur in thousands of articles.
+        clean, node_for = cache(clean_name), cache(lambda label, name: (label, name_key(name, label)))
+        names = [clean(f.text) for f in found]
+        nodes: list[_Node] = [node_for(f.label, n) for f, n in zip(found, names)]
         short_for, ambiguous = self._short_forms(found, nodes)
         for i in ambiguous:
             nodes[i] = (*nodes[i], found[i].article_id)

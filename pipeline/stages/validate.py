@@ -157,7 +157,8 @@ def _arrow_strings(type_: pa.DataType):
 def check_frame(name: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
     """The pandas frame one suite runs on: its published table plus derived check columns.
 
-    One frame at a time keeps memory near one table's worth. Published tables are not modified; the derived columns exist only in these frames.
+    One frame at a time keeps memory near one table's worth. Published tables are not
+    modified; the derived columns exist only in these frames.
     Derived values are null where they cannot be computed (orphan rows, null offsets),
     and the suites ignore nulls in them, so an orphan fails only its foreign-key rule.
 
