@@ -124,18 +124,24 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     return schema.sorted_table(schema.ENTITIES, entities.select(schema.ENTITIES.schema.names)), catalog
 
 
-def build_tables(articles: list[Article], rejected: list[Rejected], mentions: list[Mention] | pa.Table,
+def build_tables(articles: list[Article], rejected: list[Rejected],
+                 mentions: list[Mention] | pa.Table | tuple[pa.Table, pa.Table],
                  signals: dict[str, DocumentSignals] | None = None,
                  config: PipelineConfig | None = None, boilerplate: pa.Table | None = None) -> dict[str, pa.Table]:
     """The published tables. `signals` (article_id -> hygiene.document_signals) may come from a
     cache; missing ones are computed here. Duplicate clusters, repeated-paragraph counts and
     entities depend on the whole corpus, so they are always computed here.
-    `mentions`: tag's, in article order, as Mention records or as a table of mention_batch rows.
+    `mentions`: tag's, in article order, as Mention records or as a table of mention_batch rows;
+    or resolve_mentions' (entities, entity_catalog), resolved beforehand.
     `boilerplate`: the boilerplate_table, when the articles' blocks were dropped to save memory."""
     config = config or PipelineConfig()
-    tagged = mentions if isinstance(mentions, pa.Table) else pa.Table.from_batches([mention_batch(mentions)])
-    entities, catalog = resolve_mentions(tagged, {a.article_id: a.published_date for a in articles}, config)
-    del tagged, mentions
+    if isinstance(mentions, tuple):
+        entities, catalog = mentions
+    else:
+        tagged = mentions if isinstance(mentions, pa.Table) else pa.Table.from_batches([mention_batch(mentions)])
+        entities, catalog = resolve_mentions(tagged, {a.article_id: a.published_date for a in articles}, config)
+        del tagged
+    del mentions
     articles = sorted(articles, key=lambda a: a.article_id)  # rows then come in key order: no sorted copy
     signals = dict(signals or {})
     for article in articles:

@@ -8,9 +8,15 @@ otherwise walks every element looking for futures, which took minutes at 10,000 
 A run reuses every per-document output whose key is unchanged (pipeline.reuse) and sends
 only the rest to tasks; the corpus-level steps (tables, validation, publish) always run,
 unless the whole run's build key equals the latest version's.
+
+Memory: while shard tasks run, this process keeps a DocumentRow per article, not the article;
+prepared documents wait in the cache (HeldOutputs) and come back once to build the tables.
+Worker processes stop after each phase (WorkerProcesses.release), so none holds its models
+while another phase's workers or the corpus steps run.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import time
@@ -21,6 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from prefect_dask import DaskTaskRunner
@@ -28,7 +35,7 @@ from prefect_dask import DaskTaskRunner
 from pipeline import manifest as manifests
 from pipeline.artifacts import publish_artifacts
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
-from pipeline.corpus import TAGGED_SCHEMA, boilerplate_table, build_tables
+from pipeline.corpus import TAGGED_SCHEMA, boilerplate_table, build_tables, resolve_mentions
 from pipeline.documents import Prepared
 from pipeline.records import Article, Rejected
 from pipeline.reuse import PREPARE, SIGNALS, TAG, KeyMaker, PlannedDocument, build_key
@@ -36,7 +43,8 @@ from pipeline.run import RunSummary, StageCounts
 from pipeline.report import write_report
 from pipeline.shard_tasks import prepare_shard, signals_shard, tag_shard
 from pipeline.stages import document_checks, ingest, validate
-from pipeline.storage.cache import DocumentCache
+from pipeline.stages.document_checks import DocumentRow, document_row
+from pipeline.storage.cache import DocumentCache, HeldOutputs
 from pipeline.storage.lock import RunLock
 from pipeline.storage.versions import VersionStore
 
@@ -47,8 +55,8 @@ def _progress(message: str) -> None:
 
 
 @task(name="check-documents", cache_policy=NO_CACHE, persist_result=False)
-def check_documents(articles: list[Article], suites_dir: Path) -> document_checks.CheckResult:
-    return document_checks.check_documents(articles, suites_dir)
+def check_documents(rows: list[document_checks.DocumentRow], suites_dir: Path):
+    return document_checks.check_rows(rows, suites_dir)
 
 
 @task(name="validate", cache_policy=NO_CACHE, persist_result=False)
@@ -85,49 +93,55 @@ def _bounded(jobs: list, submit, limit: int = MAX_SHARDS_IN_FLIGHT):
 
 
 def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCache, config: PipelineConfig,
-             shard_size: int) -> tuple[list[Article | Rejected], dict[str, pa.RecordBatch], StageCounts]:
-    """Each input's outcome (articles without their page's blocks) and the blocks as
-    boilerplate rows by article_id (see documents.Prepared)."""
-    outcomes: dict[str, Article | Rejected] = {}
-    boilerplate: dict[str, pa.RecordBatch] = {}
+             shard_size: int) -> tuple[list[DocumentRow | Rejected], HeldOutputs, StageCounts]:
+    """Each input's outcome as the document checks see it; the prepared documents themselves
+    (documents.Prepared, by article_id) wait in the cache until they are tagged and tabled."""
+    outcomes: dict[str, DocumentRow | Rejected] = {}
+    held = HeldOutputs(cache, PREPARE)
 
-    def keep(path: str, outcome: Prepared | Rejected) -> None:
+    def keep(doc: PlannedDocument, outcome: Prepared | Rejected, cached: bool) -> None:
         if isinstance(outcome, Prepared):
-            boilerplate[outcome.article.article_id] = outcome.boilerplate
-            outcome = outcome.article
-        outcomes[path] = outcome
+            article_id = outcome.article.article_id
+            if cached:
+                held.cached(article_id, doc.prepare_key)
+            else:
+                held.keep(article_id, outcome)
+            outcome = document_row(outcome.article)
+        outcomes[doc.path] = outcome
 
     todo = []
     for doc in planned:
-        cached = cache.get(PREPARE, doc.prepare_key)
-        if cached is None:
+        reused = cache.get(PREPARE, doc.prepare_key)
+        if reused is None:
             todo.append(doc)
         else:
-            keep(doc.path, cached)
+            keep(doc, reused, cached=True)
     _progress(f"extract+normalize: {len(planned) - len(todo)} reused, {len(todo)} to process")
     shards = _shards(todo, shard_size)
     results = _bounded(shards, lambda shard: prepare_shard.submit(seeds_dir, [d.path for d in shard], config))
     for done, (shard, shard_outcomes) in enumerate(results, start=1):
         for doc, outcome in zip(shard, shard_outcomes):
-            if doc.matches(outcome):
+            cacheable = doc.matches(outcome)
+            if cacheable:
                 cache.put(PREPARE, doc.prepare_key, outcome)
-            keep(doc.path, outcome)
+            keep(doc, outcome, cached=cacheable and isinstance(outcome, Prepared))
         _progress(f"extract+normalize: shard {done}/{len(shards)}")
-    return [outcomes[doc.path] for doc in planned], boilerplate, StageCounts(len(todo), len(planned) - len(todo))
+    return [outcomes[doc.path] for doc in planned], held, StageCounts(len(todo), len(planned) - len(todo))
 
 
-def _per_article(stages: dict[str, tuple], articles: list[Article], cache: DocumentCache, config: PipelineConfig,
-                 shard_size: int) -> tuple[dict[str, dict], dict[str, StageCounts]]:
+def _per_article(stages: dict[str, tuple], article_ids: list[str], prepared: HeldOutputs, cache: DocumentCache,
+                 config: PipelineConfig, shard_size: int) -> tuple[dict[str, dict], dict[str, StageCounts]]:
     """Per-document stages over articles: stored outputs reused, the rest computed by shard tasks.
 
-    ``stages`` maps a stage name to (shard task, article_id -> cache key). The stages' shards
-    are interleaved, so tagging and the hygiene signals run side by side.
+    ``stages`` maps a stage name to (shard task, article_id -> cache key). Articles are loaded
+    from ``prepared`` only as their shard is submitted. The stages' shards are interleaved, so
+    tagging and the hygiene signals run side by side.
     """
     outputs, counts, jobs = {}, {}, []
     for stage, (shard_task, keys) in stages.items():
-        outputs[stage] = {a.article_id: cache.get(stage, keys[a.article_id]) for a in articles}
-        todo = [a for a in articles if outputs[stage][a.article_id] is None]
-        counts[stage] = StageCounts(len(todo), len(articles) - len(todo))
+        outputs[stage] = {aid: cache.get(stage, keys[aid]) for aid in article_ids}
+        todo = [aid for aid in article_ids if outputs[stage][aid] is None]
+        counts[stage] = StageCounts(len(todo), len(article_ids) - len(todo))
         _progress(f"{stage}: {counts[stage].reused} reused, {counts[stage].processed} to process")
         jobs.append([(stage, shard) for shard in _shards(todo, shard_size)])
     interleaved = [job for group in zip_longest(*jobs) for job in group if job is not None]
@@ -135,7 +149,7 @@ def _per_article(stages: dict[str, tuple], articles: list[Article], cache: Docum
     done: Counter[str] = Counter()
     # Shards go unquoted: Dask reads a quoted argument (a tuple) as a task spec, and walking
     # one shard for futures is cheap.
-    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit(job[1], config))
+    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit([prepared.get(aid).article for aid in job[1]], config))
     for (stage, _), found in results:
         for article_id, output in found.items():
             outputs[stage][article_id] = output
@@ -143,6 +157,16 @@ def _per_article(stages: dict[str, tuple], articles: list[Article], cache: Docum
         done[stage] += 1
         _progress(f"{stage}: shard {done[stage]}/{total[stage]}")
     return outputs, counts
+
+
+def _held_articles(article_ids: list[str], held: HeldOutputs) -> tuple[list[Article], pa.Table]:
+    """The prepared articles (without their blocks) and the boilerplate table of their blocks."""
+    articles, boilerplate = [], {}
+    for article_id in article_ids:
+        document = held.get(article_id)
+        articles.append(document.article)
+        boilerplate[article_id] = document.boilerplate
+    return articles, boilerplate_table(boilerplate)
 
 
 @flow(name="news-corpus", persist_result=False, log_prints=False)
@@ -153,6 +177,18 @@ def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_S
     with RunLock(Path(data_dir), wait=wait_for_lock, timeout_s=lock_timeout_s, on_wait=_progress):
         return _run(seeds_dir, data_dir, shard_size, config or PipelineConfig(),
                     Path(expectations_dir) if expectations_dir else validate.SUITES_DIR)
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by Python back to the system (glibc only).
+
+    glibc keeps freed blocks for reuse; after the articles' millions of strings go, ~150 MB at
+    10,000 pages would otherwise stay in the process through validation and publishing.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
 
 
 def _share_prefect_api() -> None:
@@ -174,7 +210,21 @@ class _SharesPrefectApi:
 
 
 class WorkerProcesses(_SharesPrefectApi, ProcessPoolTaskRunner):
-    """A process per core."""
+    """A process per core, started when a task is submitted and stopped by `release`.
+
+    A worker keeps every model its tasks have loaded (extraction's ~200 MB, the taggers'
+    ~170 MB), so each phase of a run gets fresh workers and none idle while the flow builds
+    the tables.
+    """
+
+    def release(self) -> None:
+        if self._started:
+            self.__exit__(None, None, None)
+
+    def submit(self, *args, **kwargs):
+        if not self._started:
+            self.__enter__()
+        return super().submit(*args, **kwargs)
 
 
 class DaskWorkers(_SharesPrefectApi, DaskTaskRunner):
@@ -197,6 +247,13 @@ def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask
     if workers > 1 and n_inputs > shard_size:
         return WorkerProcesses(max_workers=workers)
     return ThreadPoolTaskRunner()
+
+
+def _release_workers() -> None:
+    """Stop the worker processes between phases (see WorkerProcesses)."""
+    runner = FlowRunContext.get().task_runner
+    if isinstance(runner, WorkerProcesses):
+        runner.release()
 
 
 def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, workers: int | None = None,
@@ -226,29 +283,39 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         _progress("nothing new: the latest version was built from these inputs, code and config")
         return RunSummary.for_unchanged_version(seeds_dir, data_dir, store, latest, started)
 
-    outcomes, boilerplate_rows, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
-    checked = check_documents(quote([o for o in outcomes if isinstance(o, Article)]), suites_dir)
-    rejected = [o for o in outcomes if isinstance(o, Rejected)] + checked.rejected
-    warnings = sorted((w.source_path, w.reason) for w in checked.warnings)
-    _progress(f"document checks: {len(checked.passed)} passed, {len(checked.rejected)} quarantined, "
-              f"{len(warnings)} warnings")
-    articles = checked.passed
-    boilerplate = boilerplate_table({a.article_id: boilerplate_rows[a.article_id] for a in articles})
-    del outcomes, checked, boilerplate_rows
+    outcomes, held, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
+    _release_workers()
+    passed, checked_out, checked_warnings = check_documents(
+        quote([o for o in outcomes if isinstance(o, DocumentRow)]), suites_dir)
+    rejected = [o for o in outcomes if isinstance(o, Rejected)] + checked_out
+    warnings = sorted((w.source_path, w.reason) for w in checked_warnings)
+    _progress(f"document checks: {len(passed)} passed, {len(checked_out)} quarantined, {len(warnings)} warnings")
+    row_of = {o.article_id: o for o in outcomes if isinstance(o, DocumentRow)}
+    del outcomes
 
-    prepare_keys = {a.article_id: planned_by_path[a.extracted.source.path].prepare_key for a in articles}
+    prepare_keys = {aid: planned_by_path[row_of[aid].metrics["source_path"]].prepare_key for aid in passed}
     outputs, counts = _per_article({
         TAG: (tag_shard, {aid: keys.tag_key(key) for aid, key in prepare_keys.items()}),
         SIGNALS: (signals_shard, {aid: keys.signals_key(key) for aid, key in prepare_keys.items()}),
-    }, articles, cache, config, shard_size)
+    }, passed, held, cache, config, shard_size)
+    _release_workers()
     per_article, signals, tagged = outputs[TAG], outputs[SIGNALS], counts[TAG]
-    mentions = pa.Table.from_batches([per_article[a.article_id] for a in articles], schema=TAGGED_SCHEMA)
+    mentions = pa.Table.from_batches([per_article[aid] for aid in passed], schema=TAGGED_SCHEMA)
+    del outputs, per_article
+    # Resolved before the articles come back from the cache, so its transients and the
+    # articles are never in memory together.
+    entities = resolve_mentions(mentions, {aid: row_of[aid].published_date for aid in passed}, config)
+    del mentions, row_of
 
-    tables = build_tables(articles, rejected, mentions, signals, config, boilerplate)
+    articles, boilerplate = _held_articles(passed, held)
+    del held
+
+    tables = build_tables(articles, rejected, entities, signals, config, boilerplate)
     inputs, n_articles = manifests.inputs(articles, rejected), len(articles)
     # The tables hold all of it from here on: freeing the records before validation builds
     # its frames keeps a large run's peak memory down.
-    del articles, mentions, outputs, per_article, signals, boilerplate
+    del articles, entities, signals, boilerplate
+    _return_freed_memory()
 
     report = validate_tables(quote(tables), len(paths), suites_dir)
     _progress(f"validate: {'passed' if report.success else 'FAILED'} "

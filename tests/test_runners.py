@@ -8,13 +8,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psutil
 import pytest
 from distributed import LocalCluster
+from prefect import flow
+from prefect.context import FlowRunContext
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
 from pipeline import cli
-from pipeline.flows import configured_flow, task_runner
+from pipeline.config import PipelineConfig
+from pipeline.flows import WorkerProcesses, configured_flow, task_runner
+from pipeline.shard_tasks import signals_shard
 from pipeline.storage.versions import MANIFEST
 
 # Two documents per shard: the five seeds plus two quarantined inputs make four shards.
@@ -61,6 +66,24 @@ def test_cli_runner_options_exclude_each_other(capsys):
 
 def test_process_pool_publishes_the_same_bytes(seeds, tmp_path, in_process):
     assert _published(seeds, tmp_path / "data", workers=2) == in_process
+
+
+def test_worker_processes_stop_between_phases():
+    """A released pool leaves no process behind (nor its models' memory); the next task
+    submitted starts fresh workers."""
+    @flow(persist_result=False)
+    def two_phases() -> list[set[int]]:
+        runner = FlowRunContext.get().task_runner
+        workers = []
+        for _ in range(2):
+            assert signals_shard.submit([], PipelineConfig()).result() == {}
+            workers.append(set(runner._executor._processes))
+            runner.release()
+        return workers
+
+    first, second = two_phases.with_options(task_runner=WorkerProcesses(max_workers=1))()
+    assert len(first) == len(second) == 1 and first != second
+    assert not any(psutil.pid_exists(pid) for pid in first | second)
 
 
 def test_local_dask_cluster_publishes_the_same_bytes(seeds, tmp_path, in_process):

@@ -48,10 +48,16 @@ def exact_duplicates(articles: list[Article], known: Mapping[str, str] | None = 
     Earliest means already in ``known`` (content_sha256 -> article_id of a published corpus),
     else first by `precedence`, so the answer does not depend on input order.
     """
+    return first_copies([(precedence(a), content_hash(a), a.article_id) for a in articles], known)
+
+
+def first_copies(keyed: list[tuple[tuple[str, str], str, str]],
+                 known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """exact_duplicates over (precedence, content hash, article_id) of each article."""
     first = dict(known or {})
-    for article in sorted(articles, key=precedence):
-        first.setdefault(content_hash(article), article.article_id)
-    return {a.article_id: first[h] for a in articles if first[(h := content_hash(a))] != a.article_id}
+    for _, digest, article_id in sorted(keyed):
+        first.setdefault(digest, article_id)
+    return {article_id: first[digest] for _, digest, article_id in keyed if first[digest] != article_id}
 
 
 def shingles(text: str, size: int) -> set[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.records import Article, Rejected
 from pipeline.stages import validate
-from pipeline.stages.dedupe import exact_duplicates
+from pipeline.stages.dedupe import content_hash, first_copies, precedence
 from pipeline.textutil import count_words
 
 STAGE = "validate"
@@ -41,28 +41,50 @@ class CheckResult:
     warnings: list[Finding]
 
 
-def document_metrics(article: Article, duplicate_of: str | None) -> dict:
-    """The row the `documents` suite sees for one article."""
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    """What the checks and entity resolution need of an article: its metrics, the
+    exact-duplicate rule's keys, its date. A run keeps these rather than whole articles while
+    other documents are still being processed (see flows)."""
+
+    article_id: str
+    source_sha256: str
+    published_date: str | None
+    content_sha256: str
+    precedence: tuple[str, str]
+    metrics: dict  # the suite's columns but duplicate_of, which needs every row
+
+
+def document_row(article: Article) -> DocumentRow:
     visible = _VISIBLE_RE.findall(article.text)
-    return {
-        "source_path": article.extracted.source.path,
-        "n_words": count_words(article.text),
-        "language": article.language,
-        "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
-        "replacement_char_share": article.text.count("\ufffd") / len(article.text) if article.text else 0.0,
-        "boilerplate_ratio": article.boilerplate_ratio,
-        "duplicate_of": duplicate_of,
-    }
+    return DocumentRow(article.article_id, article.extracted.source.sha256, article.published_date,
+                       content_hash(article), precedence(article), {
+                           "source_path": article.extracted.source.path,
+                           "n_words": count_words(article.text),
+                           "language": article.language,
+                           "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
+                           "replacement_char_share":
+                               article.text.count("\ufffd") / len(article.text) if article.text else 0.0,
+                           "boilerplate_ratio": article.boilerplate_ratio,
+                       })
 
 
 def check_documents(articles: list[Article], suites_dir: Path = validate.SUITES_DIR,
                     known_content: Mapping[str, str] | None = None) -> CheckResult:
     """Split articles into those that pass and Rejected ones; warnings are reported apart."""
-    if not articles:
-        return CheckResult([], [], [])
+    passed, rejected, warnings = check_rows([document_row(a) for a in articles], suites_dir, known_content)
+    kept = set(passed)
+    return CheckResult([a for a in articles if a.article_id in kept], rejected, warnings)
+
+
+def check_rows(rows: list[DocumentRow], suites_dir: Path = validate.SUITES_DIR,
+               known_content: Mapping[str, str] | None = None) -> tuple[list[str], list[Rejected], list[Finding]]:
+    """check_documents over DocumentRows: (article_ids that pass, Rejected, warnings)."""
+    if not rows:
+        return [], [], []
     # Identical bodies are named by dedupe's rule, the one `articles.duplicate_of` builds on.
-    copies = exact_duplicates(articles, known_content)
-    frame = pd.DataFrame([document_metrics(a, copies.get(a.article_id)) for a in articles])
+    copies = first_copies([(r.precedence, r.content_sha256, r.article_id) for r in rows], known_content)
+    frame = pd.DataFrame([{**r.metrics, "duplicate_of": copies.get(r.article_id)} for r in rows])
     suite = validate.load_suite(SUITE, suites_dir)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["source_path"]}
     findings: dict[str, list[Finding]] = {}
@@ -78,17 +100,17 @@ def check_documents(articles: list[Article], suites_dir: Path = validate.SUITES_
         if error is not None:  # a broken rule must not pass every document silently
             raise RuntimeError(f"{SUITE}.json {config.type}({column}) could not run: {error}")
     passed, rejected, warnings = [], [], []
-    for article in articles:
-        path = article.extracted.source.path
+    for row in rows:
+        path = row.metrics["source_path"]
         errors = [f for f in findings.get(path, []) if f.critical]
         warnings += [f for f in findings.get(path, []) if not f.critical]
         if errors:
             # One quarantine row per input: the first broken rule names it, the detail lists all.
             rejected.append(Rejected(path, STAGE, errors[0].reason, "; ".join(f.detail for f in errors),
-                                     article.extracted.source.sha256))
+                                     row.source_sha256))
         else:
-            passed.append(article)
-    return CheckResult(passed, rejected, warnings)
+            passed.append(row.article_id)
+    return passed, rejected, warnings
 
 
 def _show(value) -> str:

@@ -50,3 +50,33 @@ class DocumentCache:
             if isinstance(err, OSError) and not err.filename:  # say which file hit the full disk
                 raise OSError(err.errno, err.strerror or str(err), str(path)) from err
             raise
+
+
+class HeldOutputs:
+    """One stage's outputs that a run needs again later, held in the cache instead of memory.
+
+    A large run would otherwise keep every prepared document in the flow process while the
+    workers tag and measure them. Outputs the cache must not keep (see reuse.PlannedDocument
+    .matches) stay in memory.
+    """
+
+    def __init__(self, cache: DocumentCache, stage: str):
+        self._cache, self._stage = cache, stage
+        self._keys: dict[str, str] = {}
+        self._in_memory: dict[str, Any] = {}
+
+    def cached(self, name: str, key: str) -> None:
+        """``name``'s output is the cache entry under ``key``."""
+        self._keys[name] = key
+
+    def keep(self, name: str, value: Any) -> None:
+        self._in_memory[name] = value
+
+    def get(self, name: str) -> Any:
+        if name in self._in_memory:
+            return self._in_memory[name]
+        value = self._cache.get(self._stage, self._keys[name], _MISSING)
+        if value is _MISSING:
+            raise RuntimeError(f"the {self._stage} output of {name} left {self._cache.root} during the run; "
+                               "run again")
+        return value
