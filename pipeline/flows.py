@@ -55,7 +55,7 @@ def _progress(message: str) -> None:
 
 
 @task(name="check-documents", cache_policy=NO_CACHE, persist_result=False)
-def check_documents(rows: list[document_checks.DocumentRow], suites_dir: Path):
+def check_documents(rows: list[DocumentRow], suites_dir: Path):
     return document_checks.check_rows(rows, suites_dir)
 
 
@@ -124,7 +124,7 @@ def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCach
             cacheable = doc.matches(outcome)
             if cacheable:
                 cache.put(PREPARE, doc.prepare_key, outcome)
-            keep(doc, outcome, cached=cacheable and isinstance(outcome, Prepared))
+            keep(doc, outcome, cached=cacheable)
         _progress(f"extract+normalize: shard {done}/{len(shards)}")
     return [outcomes[doc.path] for doc in planned], held, StageCounts(len(todo), len(planned) - len(todo))
 
@@ -149,7 +149,11 @@ def _per_article(stages: dict[str, tuple], article_ids: list[str], prepared: Hel
     done: Counter[str] = Counter()
     # Shards go unquoted: Dask reads a quoted argument (a tuple) as a task spec, and walking
     # one shard for futures is cheap.
-    results = _bounded(interleaved, lambda job: stages[job[0]][0].submit([prepared.get(aid).article for aid in job[1]], config))
+    def submit(job):
+        stage, shard = job
+        return stages[stage][0].submit([prepared.get(aid).article for aid in shard], config)
+
+    results = _bounded(interleaved, submit)
     for (stage, _), found in results:
         for article_id, output in found.items():
             outputs[stage][article_id] = output
