@@ -56,17 +56,18 @@ class DocumentRow:
 
 
 def document_row(article: Article) -> DocumentRow:
-    visible = _VISIBLE_RE.findall(article.text)
+    text = article.text
+    visible = _VISIBLE_RE.findall(text)
+    metrics = {
+        "source_path": article.extracted.source.path,
+        "n_words": count_words(text),
+        "language": article.language,
+        "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
+        "replacement_char_share": text.count("\ufffd") / len(text) if text else 0.0,
+        "boilerplate_ratio": article.boilerplate_ratio,
+    }
     return DocumentRow(article.article_id, article.extracted.source.sha256, article.published_date,
-                       content_hash(article), precedence(article), {
-                           "source_path": article.extracted.source.path,
-                           "n_words": count_words(article.text),
-                           "language": article.language,
-                           "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
-                           "replacement_char_share":
-                               article.text.count("\ufffd") / len(article.text) if article.text else 0.0,
-                           "boilerplate_ratio": article.boilerplate_ratio,
-                       })
+                       content_hash(article), precedence(article), metrics)
 
 
 def check_documents(articles: list[Article], suites_dir: Path = validate.SUITES_DIR,
