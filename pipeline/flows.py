@@ -147,11 +147,16 @@ def _per_article(stages: dict[str, tuple], article_ids: list[str], prepared: Hel
     interleaved = [job for group in zip_longest(*jobs) for job in group if job is not None]
     total = Counter(stage for stage, _ in interleaved)
     done: Counter[str] = Counter()
+    # The stages get the same shards in turn: each shard's articles are read from the cache once.
+    last: dict[str, list] = {"ids": [], "articles": []}
+
     # Shards go unquoted: Dask reads a quoted argument (a tuple) as a task spec, and walking
     # one shard for futures is cheap.
     def submit(job):
         stage, shard = job
-        return stages[stage][0].submit([prepared.get(aid).article for aid in shard], config)
+        if shard != last["ids"]:
+            last.update(ids=shard, articles=[prepared.get(aid).article for aid in shard])
+        return stages[stage][0].submit(last["articles"], config)
 
     results = _bounded(interleaved, submit)
     for (stage, _), found in results:

@@ -35,11 +35,14 @@ def content_hash(article: Article) -> str:
 
 
 def precedence(article: Article) -> tuple[str, str]:
-    """Sort key of a cluster's members: the earliest published copy represents the group.
+    """Sort key of a cluster's members: the earliest published copy represents the group."""
+    return precedence_key(article.published_date, article.extracted.source.path)
 
-    Undated copies come after dated ones; the source path breaks ties.
-    """
-    return (article.published_date or "9999-99-99", article.extracted.source.path)
+
+def precedence_key(published_date: str | None, source_path: str) -> tuple[str, str]:
+    """precedence from an article's date and path: undated copies come after dated ones, the
+    source path breaks ties."""
+    return (published_date or "9999-99-99", source_path)
 
 
 def exact_duplicates(articles: list[Article], known: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.records import Article, Rejected
 from pipeline.stages import validate
-from pipeline.stages.dedupe import content_hash, first_copies, precedence
+from pipeline.stages.dedupe import content_hash, first_copies, precedence_key
 from pipeline.textutil import count_words
 
 STAGE = "validate"
@@ -51,7 +51,6 @@ class DocumentRow:
     source_sha256: str
     published_date: str | None
     content_sha256: str
-    precedence: tuple[str, str]
     metrics: dict  # the suite's columns but duplicate_of, which needs every row
 
 
@@ -67,7 +66,7 @@ def document_row(article: Article) -> DocumentRow:
         "boilerplate_ratio": article.boilerplate_ratio,
     }
     return DocumentRow(article.article_id, article.extracted.source.sha256, article.published_date,
-                       content_hash(article), precedence(article), metrics)
+                       content_hash(article), metrics)
 
 
 def check_documents(articles: list[Article], suites_dir: Path = validate.SUITES_DIR,
@@ -84,7 +83,8 @@ def check_rows(rows: list[DocumentRow], suites_dir: Path = validate.SUITES_DIR,
     if not rows:
         return [], [], []
     # Identical bodies are named by dedupe's rule, the one `articles.duplicate_of` builds on.
-    copies = first_copies([(r.precedence, r.content_sha256, r.article_id) for r in rows], known_content)
+    copies = first_copies([(precedence_key(r.published_date, r.metrics["source_path"]), r.content_sha256, r.article_id)
+                           for r in rows], known_content)
     frame = pd.DataFrame([{**r.metrics, "duplicate_of": copies.get(r.article_id)} for r in rows])
     suite = validate.load_suite(SUITE, suites_dir)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["source_path"]}
