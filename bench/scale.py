@@ -13,12 +13,19 @@ spaCy's NER alone (the tagging model, `en_core_web_sm` without its other compone
     which is what running NER without the pipeline would mean; words = the inputs' words.
 The ratio divides the pipeline's end-to-end words/s (counted the same way) by the baseline's.
 
+A second baseline, "vs stages", is the pipeline's own per-document work without the flow:
+extract + normalize, then tag + signals, called as plain functions in a process pool over
+the same 1,000 documents (no Prefect, cache, duplicate detection, tables, validation or
+publishing). The pipeline's article words/s divided by theirs is what the orchestration
+costs; the split it prints shows how much of the stages is NER itself.
+
     .venv/bin/python bench/scale.py                   # N = 1,000 and 10,000 (about 30 min)
     .venv/bin/python bench/scale.py --sizes 300       # a quick look
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -36,7 +43,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.stages import ingest, tag  # noqa: E402
+from pipeline.documents import prepare_document  # noqa: E402
+from pipeline.records import Article  # noqa: E402
+from pipeline.stages import hygiene, ingest, tag  # noqa: E402
 from pipeline.textutil import count_words  # noqa: E402
 from synthetic import document_pool, write_corpus  # noqa: E402
 
@@ -114,6 +123,48 @@ def bare_ner_seconds(texts: list[str], workers: int) -> float:
     return time.perf_counter() - started
 
 
+# The stages without the flow: the pipeline's own functions in a plain process pool, as a
+# notebook would chain them (no Prefect, cache, validation, tables or publishing).
+_BARE_CHUNK = 32  # documents per task, as the flow's shards
+
+
+def _bare_worker_start(seeds: str, ready) -> None:
+    """Load every model a document needs (first document through all stages), then wait for the others."""
+    _bare_tag([a for a in _bare_prepare((seeds, ingest.discover(Path(seeds))[:3])) if a is not None])
+    ready.wait()
+
+
+def _bare_prepare(job: tuple[str, list[str]]) -> list:
+    seeds, paths = job
+    config = PipelineConfig()
+    outcomes = (prepare_document(Path(seeds), path, config) for path in paths)
+    return [outcome if isinstance(outcome, Article) else None for outcome in outcomes]
+
+
+def _bare_tag(articles: list) -> int:
+    config = PipelineConfig()
+    mentions = tag.tag(articles, config)
+    for article in articles:
+        hygiene.document_signals(article, config)
+    return len(mentions)
+
+
+def bare_stages_seconds(seeds: Path, paths: list[str], workers: int) -> tuple[float, float]:
+    """Wall seconds of (extract + normalize, tag + signals) over the documents, `workers` processes
+    (model loading excluded): the pipeline's per-document work without its orchestration."""
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(workers + 1)
+    chunks = [(str(seeds), paths[i:i + _BARE_CHUNK]) for i in range(0, len(paths), _BARE_CHUNK)]
+    with context.Pool(workers, initializer=_bare_worker_start, initargs=(str(seeds), ready)) as pool:
+        ready.wait()
+        started = time.perf_counter()
+        prepared = pool.map(_bare_prepare, chunks, chunksize=1)
+        extracted = time.perf_counter()
+        pool.map(_bare_tag, [[a for a in chunk if a is not None] for chunk in prepared], chunksize=1)
+        tagged = time.perf_counter()
+    return extracted - started, tagged - extracted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -149,20 +200,29 @@ def main() -> None:
     article_texts = [by_path[p] for p in sample if p in by_path]
     raw_texts = [input_text(seeds, p) for p in sample]
     print("baseline: bare spaCy NER ...", file=sys.stderr, flush=True)
-    ner_article = sum(map(count_words, article_texts)) / bare_ner_seconds(article_texts, args.workers)
+    sample_article_words = sum(map(count_words, article_texts))
+    ner_seconds = bare_ner_seconds(article_texts, args.workers)
+    ner_article = sample_article_words / ner_seconds
     ner_input = sum(map(count_words, raw_texts)) / bare_ner_seconds(raw_texts, args.workers)
+    print("baseline: the stages without the flow ...", file=sys.stderr, flush=True)
+    extract_seconds, tag_seconds = bare_stages_seconds(seeds, sample, args.workers)
+    stages_article = sample_article_words / (extract_seconds + tag_seconds)
 
     print(f"\nscale: `pipeline run` end to end (own process, fresh data folder, {args.workers} worker processes; "
           f"machine: {os.cpu_count()} cores; wall time, Prefect start-up included)")
     print(f"bare spaCy NER ({len(sample)} documents, {args.workers} processes): "
           f"{ner_article:,.0f} article words/s, {ner_input:,.0f} input words/s")
+    print(f"the stages without the flow (same documents, {args.workers} processes): extract+normalize "
+          f"{extract_seconds:.1f} s, tag+signals {tag_seconds:.1f} s (bare NER on their article text "
+          f"{ner_seconds:.1f} s): {stages_article:,.0f} article words/s")
     print(f"{'N':>7} {'seconds':>8} {'docs/s':>7} {'article words/s':>16} {'ratio':>6} {'input words/s':>14} "
-          f"{'ratio':>6} {'peak MiB (tree)':>16} {'peak MiB (main)':>16} {'tables MiB (disk)':>18} "
-          f"{'tables MiB (memory)':>20}")
+          f"{'ratio':>6} {'vs stages':>10} {'peak MiB (tree)':>16} {'peak MiB (main)':>16} "
+          f"{'tables MiB (disk)':>18} {'tables MiB (memory)':>20}")
     for n, seconds, words, raw_words, memory, tables_mib, tables_memory_mib in rows:
         print(f"{n:>7} {seconds:>8.1f} {n / seconds:>7.2f} {words / seconds:>16,.0f} "
               f"{words / seconds / ner_article:>6.2f} {raw_words / seconds:>14,.0f} "
-              f"{raw_words / seconds / ner_input:>6.2f} {memory.tree_peak / MIB:>16,.0f} "
+              f"{raw_words / seconds / ner_input:>6.2f} {words / seconds / stages_article:>10.2f} "
+              f"{memory.tree_peak / MIB:>16,.0f} "
               f"{memory.root_peak / MIB:>16,.0f} {tables_mib:>18,.1f} {tables_memory_mib:>20,.1f}")
     if len(rows) > 1:
         (n0, *_, small, _, small_tables), (n1, *_, large, _, large_tables) = rows[0], rows[-1]

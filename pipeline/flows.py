@@ -2,8 +2,9 @@
 
 The shard tasks live in pipeline.shard_tasks, which is all a worker process imports.
 
-Large arguments (articles, tables, the manifest) go to tasks wrapped in `quote`: Prefect
-otherwise walks every element looking for futures, which took minutes at 10,000 documents.
+Large arguments go to tasks in a form Prefect does not walk element by element looking for
+futures (which took minutes at 10,000 documents): tables and the manifest wrapped in `quote`,
+a shard's articles in `ShardArticles` (Dask would read a quote, a tuple, as a task spec).
 
 A run reuses every per-document output whose key is unchanged (pipeline.reuse) and sends
 only the rest to tasks; the corpus-level steps (tables, validation, publish) always run,
@@ -41,7 +42,7 @@ from pipeline.records import Article, Rejected
 from pipeline.reuse import PREPARE, SIGNALS, TAG, KeyMaker, PlannedDocument, build_key
 from pipeline.run import RunSummary, StageCounts
 from pipeline.report import write_report
-from pipeline.shard_tasks import prepare_shard, signals_shard, tag_shard
+from pipeline.shard_tasks import ShardArticles, prepare_shard, signals_shard, tag_shard
 from pipeline.stages import document_checks, ingest, validate
 from pipeline.stages.document_checks import DocumentRow, document_row
 from pipeline.storage.cache import DocumentCache, HeldOutputs
@@ -148,14 +149,12 @@ def _per_article(stages: dict[str, tuple], article_ids: list[str], prepared: Hel
     total = Counter(stage for stage, _ in interleaved)
     done: Counter[str] = Counter()
     # The stages get the same shards in turn: each shard's articles are read from the cache once.
-    last: dict[str, list] = {"ids": [], "articles": []}
+    last: dict[str, object] = {"ids": [], "articles": None}
 
-    # Shards go unquoted: Dask reads a quoted argument (a tuple) as a task spec, and walking
-    # one shard for futures is cheap.
     def submit(job):
         stage, shard = job
         if shard != last["ids"]:
-            last.update(ids=shard, articles=[prepared.get(aid).article for aid in shard])
+            last.update(ids=shard, articles=ShardArticles([prepared.get(aid).article for aid in shard]))
         return stages[stage][0].submit(last["articles"], config)
 
     results = _bounded(interleaved, submit)

@@ -18,6 +18,20 @@ from pipeline.records import Article, DocumentSignals, Rejected
 from pipeline.stages import hygiene, tag
 
 
+class ShardArticles:
+    """A shard's articles as one opaque task argument.
+
+    Prefect walks list and dataclass arguments element by element looking for futures: a
+    tenth of a tagging worker's time. It does not open other objects, and Dask does not read
+    them as task specs (as it reads a `quote`, a tuple).
+    """
+
+    __slots__ = ("articles",)
+
+    def __init__(self, articles: list[Article]):
+        self.articles = articles
+
+
 @task(name="prepare-shard", cache_policy=NO_CACHE, persist_result=False)
 def prepare_shard(seeds_dir: str, paths: list[str], config: PipelineConfig) -> list[Prepared | Rejected]:
     """ingest, extract and normalize each document of one shard."""
@@ -25,15 +39,15 @@ def prepare_shard(seeds_dir: str, paths: list[str], config: PipelineConfig) -> l
 
 
 @task(name="tag-shard", cache_policy=NO_CACHE, persist_result=False)
-def tag_shard(articles: list[Article], config: PipelineConfig) -> dict[str, pa.RecordBatch]:
+def tag_shard(shard: ShardArticles, config: PipelineConfig) -> dict[str, pa.RecordBatch]:
     """article_id -> its mentions as corpus.mention_batch rows (empty ones too: "no entities"
     is a result worth keeping)."""
-    found: dict[str, list] = {a.article_id: [] for a in articles}
-    for mention in tag.tag(articles, config):
+    found: dict[str, list] = {a.article_id: [] for a in shard.articles}
+    for mention in tag.tag(shard.articles, config):
         found[mention.article_id].append(mention)
     return {article_id: mention_batch(mentions) for article_id, mentions in found.items()}
 
 
 @task(name="signals-shard", cache_policy=NO_CACHE, persist_result=False)
-def signals_shard(articles: list[Article], config: PipelineConfig) -> dict[str, DocumentSignals]:
-    return {a.article_id: hygiene.document_signals(a, config) for a in articles}
+def signals_shard(shard: ShardArticles, config: PipelineConfig) -> dict[str, DocumentSignals]:
+    return {a.article_id: hygiene.document_signals(a, config) for a in shard.articles}

@@ -19,7 +19,7 @@ from prefect_dask import DaskTaskRunner
 from pipeline import cli
 from pipeline.config import PipelineConfig
 from pipeline.flows import WorkerProcesses, configured_flow, task_runner
-from pipeline.shard_tasks import signals_shard
+from pipeline.shard_tasks import ShardArticles, signals_shard
 from pipeline.storage.versions import MANIFEST
 
 # Two documents per shard: the five seeds plus two quarantined inputs make four shards.
@@ -76,7 +76,7 @@ def test_worker_processes_stop_between_phases():
         runner = FlowRunContext.get().task_runner
         workers = []
         for _ in range(2):
-            assert signals_shard.submit([], PipelineConfig()).result() == {}
+            assert signals_shard.submit(ShardArticles([]), PipelineConfig()).result() == {}
             workers.append(set(runner._executor._processes))
             runner.release()
         return workers
