@@ -161,6 +161,13 @@ def test_report_is_json_and_deterministic(valid_report, valid_rows):
     assert json.dumps(again.to_dict()) == json.dumps(data)
 
 
+def test_validation_keeps_no_frame(valid_report):
+    """GX would keep each suite's check frame in its execution engine after validating it."""
+    engine = validate._gx().datasource.get_execution_engine()
+    assert engine.batch_manager.batch_data_cache == {}
+    assert not engine.batch_manager.batch_cache
+
+
 def test_empty_quarantine_and_empty_corpus_pass(rows):
     rows["quarantine"] = []
     report = _run(rows, n_inputs=2)
