@@ -14,12 +14,12 @@ spaCy's NER alone (the tagging model, `en_core_web_sm` without its other compone
 The ratio divides the pipeline's end-to-end words/s (counted the same way) by the baseline's.
 
 A second baseline, "vs stages", is the pipeline's own per-document work without the flow:
-extract + normalize, then tag + signals, called as plain functions in a process pool over
+extract + normalize, then tag + signals, the shard tasks' functions called in a process pool over
 the same 1,000 documents (no Prefect, cache, duplicate detection, tables, validation or
 publishing). The pipeline's article words/s divided by theirs is what the orchestration
 costs; the split it prints shows how much of the stages is NER itself.
 
-    .venv/bin/python bench/scale.py                   # N = 1,000 and 10,000 (about 30 min)
+    .venv/bin/python bench/scale.py                   # N = 1,000 and 10,000 (about 20 min on 2 cores)
     .venv/bin/python bench/scale.py --sizes 300       # a quick look
 """
 from __future__ import annotations
@@ -43,9 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.documents import prepare_document  # noqa: E402
+from pipeline.documents import Prepared  # noqa: E402
 from pipeline.records import Article  # noqa: E402
-from pipeline.stages import hygiene, ingest, tag  # noqa: E402
+from pipeline.shard_tasks import ShardArticles, prepare_shard, signals_shard, tag_shard  # noqa: E402
+from pipeline.stages import ingest, tag  # noqa: E402
 from pipeline.textutil import count_words  # noqa: E402
 from synthetic import document_pool, write_corpus  # noqa: E402
 
@@ -123,30 +124,27 @@ def bare_ner_seconds(texts: list[str], workers: int) -> float:
     return time.perf_counter() - started
 
 
-# The stages without the flow: the pipeline's own functions in a plain process pool, as a
+# The stages without the flow: the shard tasks' own functions in a plain process pool, as a
 # notebook would chain them (no Prefect, cache, validation, tables or publishing).
 _BARE_CHUNK = 32  # documents per task, as the flow's shards
 
 
 def _bare_worker_start(seeds: str, ready) -> None:
-    """Load every model a document needs (first document through all stages), then wait for the others."""
-    _bare_tag([a for a in _bare_prepare((seeds, ingest.discover(Path(seeds))[:3])) if a is not None])
+    """Load every model a document needs (three documents through all stages), then wait for the others."""
+    _bare_tag(_bare_prepare((seeds, ingest.discover(Path(seeds))[:3])))
     ready.wait()
 
 
-def _bare_prepare(job: tuple[str, list[str]]) -> list:
+def _bare_prepare(job: tuple[str, list[str]]) -> list[Article]:
     seeds, paths = job
-    config = PipelineConfig()
-    outcomes = (prepare_document(Path(seeds), path, config) for path in paths)
-    return [outcome if isinstance(outcome, Article) else None for outcome in outcomes]
+    outcomes = prepare_shard.fn(seeds, paths, PipelineConfig())
+    return [outcome.article for outcome in outcomes if isinstance(outcome, Prepared)]
 
 
-def _bare_tag(articles: list) -> int:
-    config = PipelineConfig()
-    mentions = tag.tag(articles, config)
-    for article in articles:
-        hygiene.document_signals(article, config)
-    return len(mentions)
+def _bare_tag(articles: list[Article]) -> None:
+    shard, config = ShardArticles(articles), PipelineConfig()
+    tag_shard.fn(shard, config)
+    signals_shard.fn(shard, config)
 
 
 def bare_stages_seconds(seeds: Path, paths: list[str], workers: int) -> tuple[float, float]:
@@ -160,7 +158,7 @@ def bare_stages_seconds(seeds: Path, paths: list[str], workers: int) -> tuple[fl
         started = time.perf_counter()
         prepared = pool.map(_bare_prepare, chunks, chunksize=1)
         extracted = time.perf_counter()
-        pool.map(_bare_tag, [[a for a in chunk if a is not None] for chunk in prepared], chunksize=1)
+        pool.map(_bare_tag, prepared, chunksize=1)
         tagged = time.perf_counter()
     return extracted - started, tagged - extracted
 
