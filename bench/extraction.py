@@ -1,28 +1,24 @@
-"""Extraction benchmark on boilerplate-dev (300 English pages: HTML, whole-page text dump, human gold).
+"""Extraction benchmark: page dumps from every renderer, clean texts in every layout, perturbed dumps,
+HTML against trafilatura, speed; on held-out pages whose sites never appear in training.
 
-Run from the repository root:
+Run from the repository root (bench/renderers.py makes the other renderers' dumps first):
 
-    .venv/bin/python bench/extraction.py            # everything below, about 1-2 minutes
-    .venv/bin/python bench/extraction.py --cv       # also 5-fold cross-validation of the dump model (~5 min)
+    .venv/bin/python bench/extraction.py            # everything, including leave-one-renderer-out
+    .venv/bin/python bench/extraction.py --no-loro  # without the leave-one-renderer-out trainings
 
-Prints, per system, bag-of-words P/R/F1 (lowercased \\w+ tokens with counts, multiset overlap,
-macro-averaged over pages) on all pages, the training split and the held-out split
-(bench/extraction_split.tsv); how many gold paragraphs come out whole; ms per document; the
-ten worst pages with their site; seed 000 against seed 001.
+Metric: bag-of-words P/R/F1 per page (lowercased \\w+ tokens with counts, multiset overlap),
+macro-averaged. The gold opens with the headline and keeps byline and date lines, which our
+tables hold in `title`, `author` and `published_date`; so "ours" scores every block kept with
+role title, author, date or body, in page order (extraction_data.kept_text).
 
-Like with like: the gold usually opens with the headline and keeps byline and date lines,
-which our tables hold in `title`, `author` and `published_date`; so "ours" scores every block
-we keep with role title, author, date or body, in page order (the article's text plus its
-metadata lines; headed by the `title` value when no block on the page shows it), and "ours,
-body only" is printed beside it. trafilatura's own output has no headline line: it is scored
-as it comes (the reference figure, 0.929) and, like with like, headed by its title.
-
-The data stays in ../shared/boilerplate-dev (AGPL-3.0): read in place, never copied here.
+Held-out pages: bench/extraction_sets.py (boilerplate-dev's test split plus the boilerplate-more
+pages of held-out sites). The data stays in ../shared (AGPL-3.0), read in place.
 """
 from __future__ import annotations
 
 import argparse
-import html as htmllib
+import hashlib
+import json
 import statistics
 import sys
 import time
@@ -33,22 +29,26 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from extraction_data import DATA, KEPT_ROLES, folds, kept_text, load_pages, read_split, whole_paragraphs  # noqa: E402
+from clean_layouts import LAYOUTS  # noqa: E402
+from dump_perturb import PERTURBATIONS, interrupt_story  # noqa: E402
+from extraction_data import kept_text  # noqa: E402
+from extraction_sets import load_part, renderers_available, rendered_dump  # noqa: E402
 
 from pipeline.records import Source  # noqa: E402
-from pipeline.stages.extract_dump import dump_lines, extract_dump, hand_rules  # noqa: E402
+from pipeline.stages.extract import ExtractionError, extract  # noqa: E402
+from pipeline.stages.extract_dump import extract_dump  # noqa: E402
+from pipeline.stages.extract_features import split_blocks  # noqa: E402
+from pipeline.stages.extract_model import dump_model_from_dict, load_dump_model  # noqa: E402
 from pipeline.textmetrics import PRF, bow_prf  # noqa: E402
+from pipeline.textutil import count_words  # noqa: E402
 
 SEEDS = REPO / "seeds"
+LORO_CACHE = REPO / "build" / "loro"
 
 
 def source(name: str, text: str, fmt: str = "text") -> Source:
     return Source(path=name, sha256="0" * 64, format=fmt, encoding="utf-8", text=text,
                   n_bytes=len(text.encode("utf-8")))
-
-
-def kept_blocks(extracted) -> list[str]:
-    return [b.text for b in extracted.blocks if b.role in KEPT_ROLES]
 
 
 def mean(scores: list[PRF]) -> PRF:
@@ -57,180 +57,222 @@ def mean(scores: list[PRF]) -> PRF:
     return PRF(*(statistics.fmean(s[i] for s in scores) for i in range(3)))
 
 
-def trafilatura_on_dump(dump: str) -> str:
+def cpu_ms(run):
+    t0 = time.process_time()
+    result = run()
+    return result, (time.process_time() - t0) * 1000
+
+
+def fmt(m: PRF) -> str:
+    return f"P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f}"
+
+
+def score_dumps(pages, renderer: str, model=None, change=None) -> dict[str, PRF]:
+    """Ours on each page's dump by `renderer` (changed by `change(name, text)` if given), through the
+    stage's own dispatch (input kind, dump classifier, clean-text fallback)."""
+    out = {}
+    for page in pages:
+        text = rendered_dump(renderer, page)
+        if text is None:
+            continue
+        if change is not None:
+            text = change(page.name, text)
+        if model is None:
+            ex = extract(source(page.name, text))
+        else:
+            ex = extract_dump(source(page.name, text), model)
+        out[page.name] = bow_prf(kept_text(ex), page.gold)
+    return out
+
+
+def section_dumps(pages, renderers) -> dict[str, dict[str, PRF]]:
+    print("\n== Page dumps, held-out pages, every renderer (ours: input kind + dump classifier) ==")
+    print(f"{'renderer':14s} {'pages':>5s}  {'P':>6s} {'R':>6s} {'F1':>6s}   pages under 0.8 F1   kept under half"
+          " (gold 100+ words)")
+    per_renderer = {}
+    gold_words = {p.name: count_words(p.gold) for p in pages}
+    for renderer in renderers:
+        scores = score_dumps(pages, renderer)
+        per_renderer[renderer] = scores
+        m = mean(list(scores.values()))
+        low = sum(s.f1 < 0.8 for s in scores.values())
+        half = sorted(n for n, s in scores.items() if gold_words[n] >= 100 and s.recall < 0.5)
+        print(f"{renderer:14s} {len(scores):5d}  {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f}   "
+              f"{low:4d} ({low / max(len(scores), 1):.1%})        {len(half)}: {' '.join(half[:12])}")
+    allm = mean([s for r in per_renderer.values() for s in r.values()])
+    print(f"{'all renderers':14s} {sum(len(r) for r in per_renderer.values()):5d}  {allm.precision:6.3f} "
+          f"{allm.recall:6.3f} {allm.f1:6.3f}")
+    return per_renderer
+
+
+def loro_model(renderer: str, renderers: tuple[str, ...]):
+    """The dump model trained on the training part without `renderer`'s dumps (cached under build/)."""
+    from train_dump_model import train
+
+    train_pages = load_part("train")
+    others = tuple(r for r in renderers if r != renderer)
+    key = hashlib.sha1((renderer + "|" + ",".join(others) + "|" +
+                        (REPO / "bench" / "train_dump_model.py").read_text() +
+                        (REPO / "pipeline" / "stages" / "extract_features.py").read_text()).encode()).hexdigest()[:12]
+    path = LORO_CACHE / f"without-{renderer}-{key}.json"
+    if not path.exists():
+        print(f"  training without {renderer} ...", flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(train(train_pages, others)), encoding="utf-8")
+    return dump_model_from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def section_loro(pages, renderers) -> None:
+    print("\n== Leave one renderer out: the dump model trained without a renderer, scored on its dumps ==")
+    for renderer in renderers:
+        model = loro_model(renderer, renderers)
+        m = mean(list(score_dumps(pages, renderer, model).values()))
+        print(f"  {renderer:14s} (not in training)  {fmt(m)}", flush=True)
+
+
+def section_interrupted(pages) -> None:
+    print("\n== Stories interrupted (inscriptis dumps, held-out): captions, embedded posts, pull quotes, "
+          "statistics, banners inserted inside the story ==")
+
+    def interrupted(name: str, text: str) -> str:
+        from extraction_data import line_labels
+        blocks = split_blocks(text)
+        gold = next(p.gold for p in pages if p.name == name)
+        labels = [s >= 0.5 for s in line_labels(blocks, gold)]
+        changed, _ = interrupt_story(name + "/eval", blocks, [float(y) for y in labels])
+        return "\n\n".join(changed) + "\n"
+
+    plain = score_dumps(pages, "inscriptis")
+    changed = score_dumps(pages, "inscriptis", change=interrupted)
+    print(f"  as rendered     {fmt(mean(list(plain.values())))}")
+    print(f"  interrupted     {fmt(mean(list(changed.values())))}   pages whose recall fell by 0.2+: "
+          f"{sum(plain[n].recall - changed[n].recall >= 0.2 for n in changed)}")
+
+
+def section_perturbations(pages, renderers) -> None:
+    print("\n== Perturbed dumps, held-out (mean F1 change against the unchanged dump; pages of 50+ gold words"
+          " that lose their whole body) ==")
+    gold_words = {p.name: count_words(p.gold) for p in pages}
+    for renderer in renderers[:2]:
+        plain = score_dumps(pages, renderer)
+        for label, change in PERTURBATIONS.items():
+            changed = score_dumps(pages, renderer, change=change)
+            drop = statistics.fmean(plain[n].f1 - changed[n].f1 for n in changed)
+            lost = sorted(n for n, s in changed.items() if gold_words[n] >= 50 and s.recall < 0.05)
+            print(f"  {renderer:11s} {label:32s} mean F1 drop {drop:+.4f}   whole body lost: {len(lost)} "
+                  f"{' '.join(lost[:8])}")
+
+
+def clean_documents(pages) -> list[tuple[str, str]]:
+    docs = [(p.name, p.gold) for p in pages]
+    for path in sorted(SEEDS.glob("00[1-4]_*.txt")):
+        docs.append((path.name, path.read_text(encoding="utf-8")))
+    return docs
+
+
+def section_clean(pages) -> None:
+    print("\n== Clean texts (held-out gold texts and seeds 001-004) in every layout: share of the input's words"
+          " kept (title + author + date + body) ==")
+    docs = clean_documents(pages)
+    print(f"  {len(docs)} texts per layout")
+    for layout, lay in LAYOUTS.items():
+        kept, quarantined, kinds = [], [], {}
+        for name, text in docs:
+            laid = lay(text)
+            try:
+                ex = extract(source(name, laid))
+            except ExtractionError:
+                quarantined.append(name)
+                continue
+            kinds[ex.input_kind] = kinds.get(ex.input_kind, 0) + 1
+            kept.append(bow_prf(kept_text(ex), laid).recall)
+        worst = min(kept) if kept else 0.0
+        print(f"  {layout:26s} words kept {statistics.fmean(kept):.4f} (worst {worst:.3f}, under 0.95: "
+              f"{sum(k < 0.95 for k in kept)})   quarantined {len(quarantined)}   kinds {kinds}")
+
+
+def section_html(pages) -> None:
     import trafilatura
 
-    body = "\n".join(f"<p>{htmllib.escape(line)}</p>" for line in dump.splitlines() if line.strip())
-    return trafilatura.extract(f"<html><body>{body}</body></html>", include_comments=False) or ""
+    print("\n== HTML, held-out pages: ours (trafilatura + our classifier) against trafilatura alone ==")
+    ours, traf, ours_ms, traf_ms = [], [], [], []
+    for page in pages:
+        html = page.html()
+        ex, ms = cpu_ms(lambda: extract(source(page.name + ".html", html, "html")))
+        ours.append(bow_prf(kept_text(ex), page.gold))
+        ours_ms.append(ms)
+        text, ms = cpu_ms(lambda: trafilatura.extract(html, include_comments=False) or "")
+        traf_ms.append(ms)
+        meta = trafilatura.bare_extraction(html, include_comments=False, with_metadata=True)
+        title = (meta.title or "") if meta is not None else ""
+        traf.append(bow_prf(title + "\n" + text, page.gold))
+    print(f"  ours                              {fmt(mean(ours))}")
+    print(f"  trafilatura + its title line      {fmt(mean(traf))}")
+    print(f"  CPU per page, median: ours {statistics.median(ours_ms):.1f} ms, trafilatura.extract "
+          f"{statistics.median(traf_ms):.1f} ms, ratio {statistics.median(ours_ms) / statistics.median(traf_ms):.2f}"
+          f" (of sums {sum(ours_ms) / sum(traf_ms):.2f})")
 
 
-def seed_check(model=None) -> float | None:
+def section_speed(pages, renderers) -> None:
+    print("\n== Speed of the text path (CPU time in this process, one core) ==")
+    load_dump_model()
+    for renderer in renderers:
+        times = []
+        for page in pages:
+            text = rendered_dump(renderer, page)
+            if text is not None:
+                times.append(cpu_ms(lambda: extract(source(page.name, text)))[1])
+        print(f"  {renderer:14s} median {statistics.median(times):6.2f} ms   mean {statistics.fmean(times):6.2f} ms")
+
+
+def seed_check() -> float | None:
     """Seed 000 (page dump with chrome) body vs seed 001 (clean copy of the story) body, same F1."""
     a, b = sorted(SEEDS.glob("000_*.txt")), sorted(SEEDS.glob("001_*.txt"))
     if not a or not b:
         return None
     bodies = []
     for path in (a[0], b[0]):
-        ex = extract_dump(source(path.name, path.read_text(encoding="utf-8")), model)
+        ex = extract(source(path.name, path.read_text(encoding="utf-8")))
         bodies.append("\n".join(bl.text for bl in ex.body_blocks))
     return bow_prf(bodies[0], bodies[1]).f1
 
 
-def _timed(out: dict, name: str, run):
-    """run(), recording its wall and CPU milliseconds under out["ms"][name] and name + "_cpu"."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = run()
-    out["ms"][name] = (time.perf_counter() - t0) * 1000
-    out["ms"][name + "_cpu"] = (time.process_time() - c0) * 1000
-    return result
-
-
-def _score_ours(out: dict, name: str, extracted, gold: str) -> None:
-    """Our extractor's scores: kept blocks, body blocks only, and whole paragraphs."""
-    out["prf"][name] = bow_prf(kept_text(extracted), gold)
-    out["prf"][name + "_body"] = bow_prf("\n".join(b.text for b in extracted.body_blocks), gold)
-    out["whole"][name] = whole_paragraphs(kept_blocks(extracted), gold)
-
-
-def score_page(page, with_html: bool, with_traf_dump: bool) -> dict:
-    """Every system on one page: scores, kept blocks (for whole paragraphs) and timings."""
-    import trafilatura
-
-    from pipeline.stages.extract import extract_html
-
-    out: dict = {"prf": {}, "whole": {}, "ms": {}}
-    ex = _timed(out, "dump", lambda: extract_dump(source(page.name, page.dump)))
-    _score_ours(out, "ours_dump", ex, page.gold)
-    lines = dump_lines(page.dump)
-    keep, _, _ = hand_rules(lines)
-    out["prf"]["hand_dump"] = bow_prf("\n".join(ln.text for ln, k in zip(lines, keep) if k), page.gold)
-    out["prf"]["whole_dump"] = bow_prf(page.dump, page.gold)
-    out["prf"]["long_lines"] = bow_prf("\n".join(ln for ln in page.dump.splitlines() if len(ln.split()) >= 12),
-                                       page.gold)
-    if with_traf_dump:
-        out["prf"]["traf_dump"] = bow_prf(trafilatura_on_dump(page.dump), page.gold)
-    if with_html:
-        html = page.html()
-        exh = _timed(out, "html", lambda: extract_html(source(page.name + ".html", html, "html")))
-        _score_ours(out, "ours_html", exh, page.gold)
-        traf = _timed(out, "traf_html", lambda: trafilatura.extract(html, include_comments=False) or "")
-        out["prf"]["traf_html"] = bow_prf(traf, page.gold)
-        traf_title = trafilatura.bare_extraction(html, include_comments=False, with_metadata=True)
-        title = (traf_title.title or "") if traf_title is not None else ""
-        out["prf"]["traf_html_title"] = bow_prf(title + "\n" + traf, page.gold)
-        out["whole"]["traf_html"] = whole_paragraphs(traf.split("\n"), page.gold)
-    return out
-
-
-LABELS = {
-    "ours_dump": "ours on the dump (title+author+date+body)",
-    "ours_dump_body": "ours on the dump, body only",
-    "hand_dump": "hand rules alone on the dump (v1 region)",
-    "ours_html": "ours on the HTML (title+author+date+body)",
-    "ours_html_body": "ours on the HTML, body only",
-    "traf_html": "trafilatura on the HTML, comments excluded",
-    "traf_html_title": "trafilatura on the HTML + its title line",
-    "traf_dump": "trafilatura on the dump, one <p> per line",
-    "whole_dump": "whole dump kept",
-    "long_lines": "dump lines of 12+ words",
-}
-
-
-def cross_validate(pages, k: int = 5) -> list[PRF]:
-    """Dump model retrained k times, each time without one fold, and scored on that fold."""
-    from train_dump_model import train
-
-    from pipeline.stages.extract_model import dump_model_from_dict
-
-    by_name = {p.name: p for p in pages}
-    scores: list[PRF] = []
-    for i, fold in enumerate(folds(sorted(by_name), k)):
-        held = set(fold)
-        model = dump_model_from_dict(train([p for n, p in sorted(by_name.items()) if n not in held]))
-        fold_scores = []
-        for name in fold:
-            page = by_name[name]
-            ex = extract_dump(source(name, page.dump), model)
-            fold_scores.append(bow_prf(kept_text(ex), page.gold))
-        m = mean(fold_scores)
-        print(f"  fold {i + 1}/{k}: {len(fold)} pages  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f}",
-              flush=True)
-        scores.extend(fold_scores)
-    return scores
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--limit", type=int, default=None, help="only the first N pages (sorted by name)")
-    ap.add_argument("--no-html", action="store_true", help="skip the HTML systems (the slow part)")
-    ap.add_argument("--trafilatura-dump", action="store_true", help="also trafilatura on the dump (slow)")
-    ap.add_argument("--cv", action="store_true", help="also 5-fold cross-validation of the dump model")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N held-out pages")
+    ap.add_argument("--no-loro", action="store_true", help="skip the leave-one-renderer-out trainings")
+    ap.add_argument("--no-html", action="store_true", help="skip the HTML comparison")
+    ap.add_argument("--sections", default="", help="comma-separated subset: dumps,loro,interrupted,"
+                                                   "perturbations,clean,html,speed,seeds")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
-
-    split = read_split()
-    pages = load_pages(data=args.data)[: args.limit]
-    rows = {p.name: score_page(p, not args.no_html, args.trafilatura_dump) for p in pages}
-    parts = {"all": [p.name for p in pages],
-             "train": [p.name for p in pages if split[p.name] == "train"],
-             "test": [p.name for p in pages if split[p.name] == "test"]}
-    site = {p.name: p.site for p in pages}
-
-    print(f"boilerplate-dev: {len(pages)} pages from {args.data}; fixed split (bench/extraction_split.tsv): "
-          f"train {len(parts['train'])}, held-out test {len(parts['test'])}")
-    print("Bag-of-words P/R/F1 per page (lowercased \\w+ tokens with counts), macro-averaged.")
-    print("'ours' scores title+author+date+body blocks in page order: the gold keeps headline, byline and date.\n")
-    header = f"{'system':46s} {'P':>6s} {'R':>6s} {'F1':>6s}  | {'train P':>7s} {'R':>6s} {'F1':>6s}  | " \
-             f"{'test P':>6s} {'R':>6s} {'F1':>6s}"
-    print(header)
-    print("-" * len(header))
-    present = next(iter(rows.values()))["prf"]
-    for key, label in LABELS.items():
-        if key not in present:
-            continue
-        cells = []
-        for part in ("all", "train", "test"):
-            m = mean([rows[n]["prf"][key] for n in parts[part]])
-            cells.append(f"{m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f}")
-        print(f"{label:46s} {cells[0]}  | {cells[1]:>21s}  | {cells[2]}")
-
-    print("\nGold paragraphs that come out whole (one kept block with exactly the paragraph's words):")
-    for key in ("ours_dump", "ours_html", "traf_html"):
-        if key in next(iter(rows.values()))["whole"]:
-            for part in ("all", "test"):
-                got = sum(rows[n]["whole"][key][0] for n in parts[part])
-                total = sum(rows[n]["whole"][key][1] for n in parts[part])
-                print(f"  {LABELS[key]:46s} {part:5s} {got:5d} / {total:5d} = {got / max(total, 1):.3f}")
-
-    print("\nTime per document in this one process (one core): CPU time, which other load on the machine"
-          " barely changes, and wall time; median / max")
-    for key, label in (("dump", "ours on the dump"), ("html", "ours on the HTML (includes trafilatura)"),
-                       ("traf_html", "trafilatura alone on the HTML")):
-        cpu = [rows[n]["ms"][key + "_cpu"] for n in rows if key + "_cpu" in rows[n]["ms"]]
-        wall = [rows[n]["ms"][key] for n in rows if key in rows[n]["ms"]]
-        if wall:
-            print(f"  {label:46s} CPU {statistics.median(cpu):7.2f} ms / {max(cpu):7.1f} ms   "
-                  f"wall {statistics.median(wall):7.2f} ms / {max(wall):7.1f} ms")
-
-    seed = seed_check()
-    if seed is not None:
-        print(f"\nseed 000 body vs seed 001 body (same story, page dump vs clean copy): F1 {seed:.3f}")
-
-    print("\n10 worst pages, ours on the dump:")
-    for name in sorted(rows, key=lambda n: (rows[n]["prf"]["ours_dump"].f1, n))[:10]:
-        p, r, f = rows[name]["prf"]["ours_dump"]
-        print(f"  {name:16s} {split[name]:5s} {site[name]:28s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
-    if "ours_html" in present:
-        print("\n10 worst pages, ours on the HTML:")
-        for name in sorted(rows, key=lambda n: (rows[n]["prf"]["ours_html"].f1, n))[:10]:
-            p, r, f = rows[name]["prf"]["ours_html"]
-            print(f"  {name:16s} {split[name]:5s} {site[name]:28s} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
-
-    if args.cv:
-        print("\n5-fold cross-validation of the dump model over all pages (retrained per fold; folds by page):")
-        cv = mean(cross_validate(pages))
-        print(f"  5-fold CV, ours on the dump: P {cv.precision:.3f}  R {cv.recall:.3f}  F1 {cv.f1:.3f}")
+    pages = load_part("test")[: args.limit]
+    renderers = renderers_available()
+    wanted = set(filter(None, args.sections.split(","))) or {
+        "dumps", "loro", "interrupted", "perturbations", "clean", "html", "speed", "seeds"}
+    if args.no_loro:
+        wanted.discard("loro")
+    if args.no_html:
+        wanted.discard("html")
+    print(f"held-out: {len(pages)} pages (sites never in training); renderers: {', '.join(renderers)}")
+    if "dumps" in wanted:
+        section_dumps(pages, renderers)
+    if "loro" in wanted:
+        section_loro(pages, renderers)
+    if "interrupted" in wanted:
+        section_interrupted(pages)
+    if "perturbations" in wanted:
+        section_perturbations(pages, renderers)
+    if "clean" in wanted:
+        section_clean(pages)
+    if "html" in wanted:
+        section_html(pages)
+    if "speed" in wanted:
+        section_speed(pages, renderers)
+    if "seeds" in wanted:
+        seed = seed_check()
+        if seed is not None:
+            print(f"\nseed 000 body vs seed 001 body (same story, page dump vs clean copy): F1 {seed:.3f}")
     return 0
 
 

@@ -1,11 +1,16 @@
-"""Train the dump classifier's model (pipeline/resources/dump_model_v2.json) on the training split.
+"""Train the dump classifier's model (pipeline/resources/dump_model_v3.json) on the training part.
 
-Run from the repository root:  .venv/bin/python bench/train_dump_model.py
+Run from the repository root (after `bench/renderers.py` has made the dumps):
 
-Data: ../shared/boilerplate-dev (AGPL-3.0), read in place; only pages marked "train" in
-bench/extraction_split.tsv are used. Labels: a dump block is story text when at least half
-of its tokens align with the human gold (difflib over token sequences); the gold's headline,
-byline and date lines count as story text, as in the benchmark.
+    .venv/bin/python bench/train_dump_model.py
+
+Data: the training part of ../shared/boilerplate-dev and boilerplate-more (bench/extraction_sets.py:
+pages whose sites are never in the held-out part), each page's dump by every renderer of
+bench/renderers.py, the inscriptis dump with its story interrupted by captions, embedded posts,
+pull quotes and banners (bench/dump_perturb.py), and one page in four's gold as a clean text.
+Labels: a dump block is story text when at least half of its tokens align with the human gold
+(difflib over token sequences); the gold's headline, byline and date lines count as story text,
+as in the benchmark.
 
 Model: scikit-learn HistGradientBoostingClassifier (no early stopping, no subsampling, so
 a fit is deterministic), twice: pass 1 on the block features, pass 2 on the block features
@@ -19,6 +24,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,17 +36,23 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from extraction_data import folds, line_labels, load_pages, read_split  # noqa: E402
+from dump_perturb import interrupt_story  # noqa: E402
+from extraction_data import folds, line_labels  # noqa: E402
+from clean_layouts import LAYOUTS  # noqa: E402
+from extraction_sets import load_part, renderers_available, rendered_dump  # noqa: E402
 
-from pipeline.stages.extract_dump import dump_lines, hand_rules  # noqa: E402
+from pipeline.stages.extract_dump import hand_rules  # noqa: E402
+from pipeline.stages.extract_kind import KIND_FEATURES, kind_features  # noqa: E402
 from pipeline.stages.extract_features import (  # noqa: E402
-    CONTEXT_NAMES, FEATURE_NAMES, block_features, context_features,
+    CONTEXT_NAMES, FEATURE_NAMES, analyse_lines, block_features, context_features, split_blocks,
 )
 from pipeline.stages.extract_model import DUMP_MODEL_PATH, dump_model_from_dict  # noqa: E402
 
 PARAMS = dict(max_iter=120, max_depth=4, max_leaf_nodes=12, learning_rate=0.1, min_samples_leaf=40,
               l2_regularization=1.0, early_stopping=False, random_state=0)
-MODEL_NAME = "dump_model_v2"  # the logic's version; the extractor's name adds the file's digest
+KIND_PARAMS = dict(max_iter=100, max_depth=3, max_leaf_nodes=8, learning_rate=0.1, min_samples_leaf=20,
+                   l2_regularization=1.0, early_stopping=False, random_state=0)
+MODEL_NAME = "dump_model_v3"  # the logic's version; the extractor's name adds the file's digest
 INNER_FOLDS = 4
 MIN_RECALL = 0.93  # losing story text is worse than keeping a stray line
 
@@ -48,18 +61,78 @@ ABLATE: tuple[str, ...] = ()  # feature-name substrings zeroed for an ablation r
 
 
 class PageData:
-    def __init__(self, page):
-        self.name = page.name
-        lines = dump_lines(page.dump)
+    """One training document: a dump's blocks, their features and their labels."""
+
+    def __init__(self, name: str, blocks: list[str], label: np.ndarray):
+        self.name = name
+        lines = analyse_lines(blocks)
         keep, _, region = hand_rules(lines)
         self.X = block_features(lines, keep, region)
-        for j, name in enumerate(FEATURE_NAMES):
-            if any(a in name for a in ABLATE):
+        for j, feature in enumerate(FEATURE_NAMES):
+            if any(a in feature for a in ABLATE):
                 self.X[:, j] = 0.0
-        self.label = np.array([s >= 0.5 for s in line_labels([ln.text for ln in lines], page.gold)], float)
+        self.label = label
         self.words = np.array([ln.words for ln in lines], float)
         weight = self.words + 1.0
         self.weight = weight / weight.sum()
+
+
+def training_documents(page, renderers: tuple[str, ...]) -> list[tuple[str, list[str], np.ndarray]]:
+    """(name, blocks, labels) for each renderer's dump of the page, the inscriptis dump with its story
+    interrupted (bench/dump_perturb.py), and for one page in four its gold as a clean text."""
+    docs = []
+    for renderer in renderers:
+        text = rendered_dump(renderer, page)
+        if text is None:
+            continue
+        blocks = split_blocks(text)
+        labels = np.array([s >= 0.5 for s in line_labels(blocks, page.gold)], float)
+        docs.append((f"{page.name}@{renderer}", blocks, labels))
+        if renderer == "inscriptis":
+            aug_blocks, aug_labels = interrupt_story(page.name, blocks, list(labels))
+            docs.append((f"{page.name}@interrupted", aug_blocks, np.array(aug_labels, float)))
+    if int(hashlib.sha1(page.name.encode()).hexdigest(), 16) % 4 == 0:
+        blocks = split_blocks(page.gold)
+        docs.append((f"{page.name}@clean", blocks, np.ones(len(blocks))))
+    return docs
+
+
+def kind_rows(page, renderers: tuple[str, ...]) -> list[tuple[np.ndarray, float]]:
+    """(features, 1) for each renderer's dump of the page, (features, 0) for its gold in each layout."""
+    rows = []
+    for renderer in renderers:
+        text = rendered_dump(renderer, page)
+        if text is not None:
+            rows.append((kind_features(analyse_lines(split_blocks(text)))[0], 1.0))
+    for lay in LAYOUTS.values():
+        rows.append((kind_features(analyse_lines(split_blocks(lay(page.gold))))[0], 0.0))
+    return rows
+
+
+def _kind_rows(args) -> list[tuple[np.ndarray, float]]:
+    return kind_rows(*args)
+
+
+def train_kind(pages, renderers: tuple[str, ...]) -> dict:
+    """The page-dump vs clean-text scorer: every dump of the pages against their gold in every layout."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    with multiprocessing.Pool(min(2, os.cpu_count() or 1)) as pool:
+        rows = [r for page_rows in pool.imap(_kind_rows, [(p, renderers) for p in pages], chunksize=8)
+                for r in page_rows]
+    X = np.vstack([x for x, _ in rows])
+    y = np.array([label for _, label in rows])
+    model = HistGradientBoostingClassifier(**KIND_PARAMS).fit(X, y)
+    wrong = int(((model.predict_proba(X)[:, 1] >= 0.5) != (y == 1)).sum())
+    print(f"  kind: {int(y.sum())} dumps, {int((1 - y).sum())} clean texts; {wrong} wrong on these (in-sample)",
+          flush=True)
+    return _export_trees(model, KIND_FEATURES)
+
+
+def _page_data(args) -> list[PageData]:
+    page, renderers = args
+    return [PageData(name, blocks, labels) for name, blocks, labels in training_documents(page, renderers)
+            if blocks]
 
 
 def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray):
@@ -78,15 +151,15 @@ def _stack(pages: list[PageData], extra: dict[str, np.ndarray] | None = None):
 def _oof(pages: list[PageData], extra=None) -> dict[str, np.ndarray]:
     """Out-of-fold probabilities per page (inner folds over the given pages)."""
     out: dict[str, np.ndarray] = {}
-    names = [p.name for p in pages]
-    by_name = {p.name: p for p in pages}
-    for fold in folds(names, INNER_FOLDS):
+    # Folds by page: every dump of one page (each renderer's, the variants) is in the same fold.
+    page_of = {p.name: p.name.split("@")[0] for p in pages}
+    for fold in folds(sorted(set(page_of.values())), INNER_FOLDS):
         held = set(fold)
-        model = _fit(*_stack([p for p in pages if p.name not in held], extra))
-        for name in fold:
-            p = by_name[name]
-            X = p.X if extra is None else np.hstack([p.X, extra[name]])
-            out[name] = model.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
+        model = _fit(*_stack([p for p in pages if page_of[p.name] not in held], extra))
+        for p in pages:
+            if page_of[p.name] in held:
+                X = p.X if extra is None else np.hstack([p.X, extra[p.name]])
+                out[p.name] = model.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
     return out
 
 
@@ -127,10 +200,14 @@ def _export_trees(model, names: list[str]) -> dict:
     return {"features": names, "prior": baseline, "rate": 1.0, "depth": depth, "trees": trees}
 
 
-def train(pages) -> dict:
-    """Fit both passes and the threshold on `pages`; returns the model as a JSON-ready dict."""
-    data = [PageData(p) for p in pages]
-    data = [d for d in data if len(d.X)]
+def train(pages, renderers: tuple[str, ...] | None = None) -> dict:
+    """Fit both passes and the threshold on `pages` (each renderer's dump of them, plus the variants of
+    `training_documents`); returns the model as a JSON-ready dict."""
+    renderers = renderers or renderers_available()
+    with multiprocessing.Pool(min(2, os.cpu_count() or 1)) as pool:
+        data = [d for docs in pool.imap(_page_data, [(p, renderers) for p in pages], chunksize=4) for d in docs]
+    print(f"  {len(data)} training documents from {len(pages)} pages, renderers {', '.join(renderers)}",
+          flush=True)
     oof1 = _oof(data)
     ctx = {name: context_features(p) for name, p in oof1.items()}
     oof2 = _oof(data, ctx)
@@ -143,28 +220,36 @@ def train(pages) -> dict:
     digest = hashlib.sha1("\n".join(sorted(p.name for p in pages)).encode()).hexdigest()[:12]
     return {
         "name": MODEL_NAME,
-        "trained_on": f"../shared/boilerplate-dev, {len(pages)} pages (sha1 of sorted names {digest})",
+        "trained_on": f"{len(pages)} pages of boilerplate-dev and boilerplate-more (sha1 of sorted names "
+                      f"{digest}), dumps by {', '.join(renderers)}",
         "params": PARAMS,
         "threshold": threshold,
         "first": _export_trees(first, FEATURE_NAMES),
         "second": _export_trees(second, FEATURE_NAMES + CONTEXT_NAMES),
+        "kind": train_kind(pages, renderers),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DUMP_MODEL_PATH)
+    ap.add_argument("--kind-only", type=Path, default=None,
+                    help="retrain only the page-dump/clean-text scorer of this model file, in place")
     ap.add_argument("--ablate", default="", help="comma-separated feature-name parts to zero (an experiment: "
                                                   "prints the out-of-fold figures, writes no model)")
     args = ap.parse_args(argv)
     if args.ablate:
         global ABLATE
         ABLATE = tuple(a for a in args.ablate.split(",") if a)
-    split = read_split()
-    pages = load_pages(sorted(n for n, part in split.items() if part == "train"))
+    pages = load_part("train")
+    if args.kind_only:
+        model = json.loads(args.kind_only.read_text(encoding="utf-8"))
+        model["kind"] = train_kind(pages, renderers_available())
+        args.kind_only.write_text(json.dumps(model, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+        return 0
     t0 = time.perf_counter()
     model = train(pages)
-    model["trained_on"] = "training split of " + model["trained_on"] + " (bench/extraction_split.tsv)"
+    model["trained_on"] = "training part (bench/extraction_sets.py) of " + model["trained_on"]
     if ABLATE:
         print(f"ablation of {ABLATE}: no model written")
         return 0

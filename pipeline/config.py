@@ -8,11 +8,11 @@ STAGE_VERSIONS = {
     "ingest": "ingest_v2",
     # Dispatch and the rules shared by both extractors; the extractor names (with the dump
     # model's digest) in pipeline.stages.extract carry the finer versions.
-    "extract": "extract_v2",
+    "extract": "extract_v3",
     "normalize": "normalize_v3",
     "dedupe": "dedupe_minhash_lsh_v1",
     # Per-document signals (MinHash signature, language share, paraphrase traces).
-    "hygiene": "hygiene_signals_v1",
+    "hygiene": "hygiene_signals_v2",
     "tag": "tag_spacy_ner_domain_v2",
     "resolve": "resolve_entities_v1",
 }
@@ -73,6 +73,8 @@ class PipelineConfig:
     is_short_below_words: int = field(default=150, metadata={"stage": "flags"})
     is_mostly_boilerplate_above_ratio: float = field(default=0.9, metadata={"stage": "flags"})
     is_mostly_non_english_below_share: float = field(default=0.5, metadata={"stage": "flags"})
+    # is_mostly_numbers: more than this share of the words are numbers (results, prices, polls).
+    is_mostly_numbers_above_share: float = field(default=0.3, metadata={"stage": "flags"})
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -41,6 +41,7 @@ def article_row(article: Article, duplicate: DuplicateInfo | None, signals: Docu
         "n_words": count_words(article.text),
         "n_chars": len(article.text),
         "extractor": article.extracted.extractor,
+        "input_kind": article.extracted.input_kind,
         "boilerplate_ratio": ratio,
         "content_sha256": content_hash(article),
         "duplicate_of": duplicate.duplicate_of if duplicate else None,
@@ -66,7 +67,8 @@ def boilerplate_batch(article: Article) -> pa.RecordBatch:
     columns = _columns(schema.BOILERPLATE)
     for block in article.extracted.blocks:
         _append(columns, article_id=article.article_id, block_index=block.index, text=block.text,
-                role=block.role, kept=block.kept, reason=block.reason, extractor=article.extracted.extractor)
+                role=block.role, kept=block.kept, reason=block.reason, extractor=article.extracted.extractor,
+                input_kind=article.extracted.input_kind, input_kind_reason=article.extracted.input_kind_reason)
     return pa.RecordBatch.from_pydict(columns, schema=schema.BOILERPLATE.schema)
 
 

@@ -55,7 +55,7 @@ def run_explain(args: argparse.Namespace, out=None) -> int:
     data = Path(args.data)
     try:
         articles = _read("articles", data, args.version,
-                         ["article_id", "source_path", "title", "extractor", "boilerplate_ratio"])
+                         ["article_id", "source_path", "title", "extractor", "input_kind", "boilerplate_ratio"])
     except FileNotFoundError:
         print(f"error: no published version {args.version!r} under {data}/: run `pipeline run --data {data}` first",
               file=sys.stderr)
@@ -71,11 +71,14 @@ def run_explain(args: argparse.Namespace, out=None) -> int:
         if article is None:
             print(f"error: no article {args.article_id!r} in {data}/{args.version}", file=sys.stderr)
             return EXIT_NOT_FOUND
-    blocks = sorted(_read("boilerplate", data, args.version, ["block_index", "text", "role", "kept", "reason"],
+    blocks = sorted(_read("boilerplate", data, args.version,
+                          ["block_index", "text", "role", "kept", "reason", "input_kind_reason"],
                           article["article_id"]), key=lambda r: r["block_index"])
     kept = sum(1 for b in blocks if b["kept"])
     print(f"article {article['article_id']}  source {article['source_path']}", file=out)
     print(f"title: {article['title'] or '-'}   extractor: {article['extractor']}", file=out)
+    kind_reason = blocks[0]["input_kind_reason"] if blocks else ""
+    print(f"input kind: {article['input_kind']} ({kind_reason})", file=out)
     print(f"{len(blocks)} blocks: {kept} kept, {len(blocks) - kept} dropped "
           f"(boilerplate ratio {article['boilerplate_ratio']:.2f})", file=out)
     print("", file=out)

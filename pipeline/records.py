@@ -59,6 +59,10 @@ class Extracted:
     published_date: str | None = None  # ISO 8601 date, YYYY-MM-DD
     site_name: str | None = None
     url: str | None = None
+    # What the input was: "html", "page_dump" (a whole page with site chrome) or "clean_text"
+    # (already an article), and why extraction decided so.
+    input_kind: str = ""
+    input_kind_reason: str = ""
 
     @property
     def body_blocks(self) -> list[Block]:
@@ -138,4 +142,5 @@ class DocumentSignals:
     minhash: tuple[int, ...]  # MinHash signature of the text's word shingles
     n_words: int  # \w+ words in the article text
     english_words: int  # \w+ words in paragraphs detected as English
+    number_words: int  # \w+ words that are numbers (a results table, a price list)
     paraphrase_traces: tuple[str, ...]  # distinct traces of synonym swapping, e.g. "an formal"

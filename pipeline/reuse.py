@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipeline.config import STAGE_VERSIONS, PipelineConfig
 from pipeline.stages import ingest, tag
-from pipeline.stages.extract import HTML_EXTRACTOR
+from pipeline.stages.extract import CLEAN_EXTRACTOR, HTML_EXTRACTOR
 from pipeline.stages.extract_dump import DUMP_EXTRACTOR
 from pipeline.textutil import sha256_hex
 
@@ -37,7 +37,7 @@ def prepare_identity(config: PipelineConfig) -> dict:
     """Versions and settings of ingest, extract and normalize."""
     return {
         "versions": {s: STAGE_VERSIONS.get(s) for s in _PREPARE_STAGES},
-        "extractors": [HTML_EXTRACTOR, DUMP_EXTRACTOR],
+        "extractors": [HTML_EXTRACTOR, DUMP_EXTRACTOR, CLEAN_EXTRACTOR],
         "config": {s: config.for_stage(s) for s in _PREPARE_STAGES},
     }
 

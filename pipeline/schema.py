@@ -41,6 +41,9 @@ ARTICLES = Table(
         _field("n_words", pa.int32(), "Number of \\w+ tokens in text.", False),
         _field("n_chars", pa.int32(), "Length of text in characters.", False),
         _field("extractor", pa.string(), "Extractor name and version that produced the body.", False),
+        _field("input_kind", pa.string(),
+               "What the input was: 'html', 'page_dump' (a whole page's text with site chrome) or "
+               "'clean_text' (already an article); the boilerplate table says why.", False),
         _field("boilerplate_ratio", pa.float64(),
                "Share of the page's characters that extraction removed (0..1).", False),
         _field("content_sha256", pa.string(), "SHA-256 of the normalized text.", False),
@@ -72,6 +75,9 @@ ARTICLES = Table(
                "small part of its page).", False),
         _field("is_mostly_non_english", pa.bool_(),
                "Flag: english_share below config is_mostly_non_english_below_share.", False),
+        _field("is_mostly_numbers", pa.bool_(),
+               "Flag: more than config is_mostly_numbers_above_share of the words are numbers (a results "
+               "table, a price list).", False),
     ]),
     ("article_id",),
 )
@@ -154,6 +160,8 @@ BOILERPLATE = Table(
         _field("kept", pa.bool_(), "False when the block was removed as boilerplate (role 'boilerplate').", False),
         _field("reason", pa.string(), "Why the extractor kept or removed it (`pipeline explain` prints it).", False),
         _field("extractor", pa.string(), "Extractor name and version.", False),
+        _field("input_kind", pa.string(), "The article's input_kind (html, page_dump, clean_text).", False),
+        _field("input_kind_reason", pa.string(), "Why extraction took the input for that kind.", False),
     ]),
     ("article_id", "block_index"),
 )

@@ -12,6 +12,10 @@ def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))
 
 
+def count_number_words(text: str) -> int:
+    return sum(1 for w in WORD_RE.findall(text) if w.isdigit())
+
+
 def word_key(text: str) -> str:
     """Lowercased words joined by one space: equal for lines that differ only in case or punctuation."""
     return " ".join(WORD_RE.findall(text.lower()))

@@ -61,7 +61,7 @@ def document_row(article: Article) -> DocumentRow:
         "source_path": article.extracted.source.path,
         "n_words": count_words(text),
         "language": article.language,
-        "letter_share": sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0,
+        "word_char_share": sum(ch.isalnum() for ch in visible) / len(visible) if visible else 0.0,
         "replacement_char_share": text.count("\ufffd") / len(text) if text else 0.0,
         "boilerplate_ratio": article.boilerplate_ratio,
     }

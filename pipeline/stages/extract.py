@@ -1,18 +1,28 @@
 """Extract stage: Source -> Extracted (metadata, and every block with keep/drop and a reason).
 
-HTML goes through trafilatura (comments excluded) checked by our block classifier
-(`extract_html`); plain-text page dumps through our own classifier (`extract_dump`), because
-trafilatura keeps nearly all of a dump's chrome. A document with no body text raises
-ExtractionError so the caller can quarantine it.
+First decide what the input is (`extract_kind`): HTML goes through trafilatura checked by our
+block classifier (`extract_html`); a plain-text page dump (a whole page with site chrome)
+through our own classifier (`extract_dump`), because trafilatura keeps nearly all of a dump's
+chrome; a clean text (already an article) keeps all of its prose (`extract_clean`). When a
+classifier keeps nothing of a readable input, the input is treated as clean text rather
+than thrown away. Only an input with no words at all raises ExtractionError ("no_body").
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.records import Extracted, Source
-from pipeline.stages.extract_dump import DUMP_EXTRACTOR, extract_dump
-from pipeline.stages.extract_html import HTML_EXTRACTOR, extract_html
+from pipeline.stages.extract_clean import CLEAN_EXTRACTOR, extract_clean_text
+from pipeline.stages.extract_dump import DUMP_EXTRACTOR, dump_lines, extract_dump
+from pipeline.stages.extract_html import HTML_EXTRACTOR, extract_html, render_blocks
+from pipeline.stages.extract_kind import text_kind
+from pipeline.stages.extract_model import load_dump_model
 from pipeline.textutil import WORD_RE
 
-__all__ = ["DUMP_EXTRACTOR", "HTML_EXTRACTOR", "ExtractionError", "extract", "extract_dump", "extract_html"]
+__all__ = ["CLEAN_EXTRACTOR", "DUMP_EXTRACTOR", "HTML_EXTRACTOR", "ExtractionError", "extract", "extract_dump",
+           "extract_html", "extract_clean_text"]
+
+KEPT_NOTHING = "the {} kept no story text, so the input is taken as clean text"
 
 
 class ExtractionError(Exception):
@@ -24,14 +34,28 @@ class ExtractionError(Exception):
         self.detail = detail
 
 
+def _has_body(result: Extracted) -> bool:
+    return any(WORD_RE.search(b.text) for b in result.body_blocks)
+
+
 def extract(source: Source) -> Extracted:
-    """Dispatch on `source.format`; raise ExtractionError when no body text is found."""
+    """Dispatch on the input's kind; raise ExtractionError when the input has no words at all."""
     if source.format == "html":
         result = extract_html(source)
+        if not _has_body(result):
+            result = replace(extract_clean_text(source, KEPT_NOTHING.format("HTML extractor"),
+                                                render_blocks(source.text)), input_kind="html")
     elif source.format == "text":
-        result = extract_dump(source)
+        lines = dump_lines(source.text)
+        kind, why = text_kind(lines, load_dump_model())
+        if kind == "clean_text":
+            result = extract_clean_text(source, why)
+        else:
+            result = extract_dump(source, lines=lines, kind_reason=why)
+            if not _has_body(result):
+                result = extract_clean_text(source, KEPT_NOTHING.format("page-dump classifier") + f" ({why})")
     else:
         raise ExtractionError("unsupported_format", f"no extractor for format {source.format!r}")
-    if not any(WORD_RE.search(b.text) for b in result.body_blocks):
-        raise ExtractionError("no_body", f"{result.extractor} found no body text in {source.path}")
+    if not _has_body(result):
+        raise ExtractionError("no_body", f"{result.extractor} found no words in {source.path}")
     return result

@@ -281,14 +281,15 @@ def classify_lines(lines: list[Line], model: DumpModel) -> list[tuple[bool, floa
     return out
 
 
-def extract_dump(source: Source, model: DumpModel | None = None) -> Extracted:
-    """Classify every block of a plain-text page dump (the stage, `extract`, rejects a dump with no body)."""
+def extract_dump(source: Source, model: DumpModel | None = None, lines: list[Line] | None = None,
+                 kind_reason: str = "") -> Extracted:
+    """Classify every block of a plain-text page dump (the stage, `extract`, handles a dump with no body)."""
     model = model or load_dump_model()
-    lines = dump_lines(source.text)
+    lines = dump_lines(source.text) if lines is None else lines
     verdicts = classify_lines(lines, model)
     role = ["body" if keep else "boilerplate" for keep, _, _ in verdicts]
     reason = [why for _, _, why in verdicts]
     title, author, date, site = _metadata(lines, role, reason)
     blocks = tuple(Block(i, ln.text, role[i], reason[i]) for i, ln in enumerate(lines))
     return Extracted(source=source, extractor=DUMP_EXTRACTOR, blocks=blocks, title=title, author=author,
-                     published_date=date, site_name=site)
+                     published_date=date, site_name=site, input_kind="page_dump", input_kind_reason=kind_reason)

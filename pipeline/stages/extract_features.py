@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,8 +82,11 @@ MAX_NOTICE_WORDS = 45
 CHROME_REASONS = tuple(reason for _, reason in NOTICES + CHROME)
 # One pass that says whether any pattern can match (most lines match none); the patterns are then
 # tried in order, so the first listed reason wins as before.
-_ANY_NOTICE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in NOTICES), re.I)
-_ANY_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p, _ in CHROME), re.I)
+# Matched on lowercased text without re.I: the same matches (the patterns are lowercase), twice as fast.
+_NOTICES_LOW = [(re.compile(p.pattern), reason) for p, reason in NOTICES]
+_CHROME_LOW = [(re.compile(p.pattern), reason) for p, reason in CHROME]
+_ANY_NOTICE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in NOTICES))
+_ANY_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p, _ in CHROME))
 
 # Whole lines that end the story: a comment section or the after-story link blocks.
 STORY_END = re.compile(
@@ -105,6 +109,8 @@ COMMENT_HEADER = re.compile(
     re.I,
 )
 
+_COMMENT_HEADER_LOW = re.compile(COMMENT_HEADER.pattern)
+
 _MONTHS = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
            "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 MONTH_NUM = {m: i + 1 for i, m in enumerate(
@@ -118,6 +124,7 @@ DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b"), "ymd"),
 ]
 AUTHOR = re.compile(r"^(?:by|author|written by|posted by|words by|story by)\s*:?\s+(.+)$", re.I)
+_PUNCTUATION = re.compile(r"[.,;:!?\"“”]")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 # A name alone on a line: "Hesham Zebida", "Derek Halpern", "@RyanShell", "Johan".
 _NAME_LIKE = re.compile(r"^(?:@\w+|[A-Z][\w'’.-]*)(?:\s+(?:[A-Z][\w'’.-]*|van|de|von|da|of|the))*$")
@@ -144,18 +151,21 @@ def parse_date(text: str) -> str | None:
     return None
 
 
-def chrome_reason(text: str) -> str:
+def chrome_reason(text: str, n_words: int | None = None) -> str:
     """Why a line looks like site chrome (a notice of any length; share bar, sign-in, copyright...
     on short lines only, so a story that mentions "share" keeps it), or ""."""
-    n = count_words(text)
-    if n <= MAX_NOTICE_WORDS and _ANY_NOTICE.search(text):
-        for pattern, reason in NOTICES:
-            if pattern.search(text):
-                return reason
-    if n > 12 or not _ANY_CHROME.search(text):
+    n = count_words(text) if n_words is None else n_words
+    if n > MAX_NOTICE_WORDS:
         return ""
-    for pattern, reason in CHROME:
-        if pattern.search(text):
+    low = text.lower()
+    if _ANY_NOTICE.search(low):
+        for pattern, reason in _NOTICES_LOW:
+            if pattern.search(low):
+                return reason
+    if n > 12 or not _ANY_CHROME.search(low):
+        return ""
+    for pattern, reason in _CHROME_LOW:
+        if pattern.search(low):
             return reason
     return ""
 
@@ -240,27 +250,29 @@ class Line:
 
 
 def analyse_lines(blocks: list[str]) -> list[Line]:
-    counts = Counter(word_key(t) for t in blocks)
+    keys = [word_key(t) for t in blocks]
+    counts = Counter(keys)
     out = []
     for i, text in enumerate(blocks):
         bullet = bool(BULLET.match(text))
         content = BULLET.sub("", text, count=1) if bullet else text
         raw_tokens = WORD_RE.findall(content)
+        n = len(raw_tokens)
         toks = [t.lower() for t in raw_tokens]
-        n = len(toks)
-        stop = sum(t in STOPWORDS for t in toks) / n if n else 0.0
+        stop = len([t for t in toks if t in STOPWORDS]) / n if n else 0.0
+        has_digit = any(c.isdigit() for c in content)
         out.append(Line(
             index=i, text=text, words=n, stop_ratio=stop, bullet=bullet,
             ends_sentence=bool(_ENDS_SENTENCE.search(content)),
-            chrome=chrome_reason(content),
-            comment_header=n <= 20 and bool(COMMENT_HEADER.search(content)),
+            chrome=chrome_reason(content, n),
+            comment_header=n <= 20 and bool(_COMMENT_HEADER_LOW.search(content.lower())),
             story_end=bool(STORY_END.match(content)),
-            repeats=counts[word_key(text)],
+            repeats=counts[keys[i]],
             ellipsis=text.endswith(("…", "...")),
-            capitalized=sum(t[:1].isupper() for t in raw_tokens) / n if n else 0.0,
-            digits=sum(t.isdigit() for t in toks) / n if n else 0.0,
-            punctuation=sum(content.count(c) for c in ".,;:!?\"“”") / max(n, 1),
-            has_date=n <= 15 and any(c.isdigit() for c in content) and parse_date(content) is not None,
+            capitalized=len([t for t in raw_tokens if t[0].isupper()]) / n if n else 0.0,
+            digits=(len([t for t in toks if t.isdigit()]) / n if n else 0.0) if has_digit else 0.0,
+            punctuation=len(_PUNCTUATION.findall(content)) / max(n, 1),
+            has_date=n <= 15 and has_digit and parse_date(content) is not None,
             byline=n <= 8 and bool(AUTHOR.match(content)),
             name_like=1 <= n <= 4 and not bullet and bool(_NAME_LIKE.match(content)),
         ))
@@ -277,27 +289,33 @@ def is_prose(ln: Line) -> bool:
 _WINDOWS = (1, 2, 4, 8, 16)
 
 
+@lru_cache(maxsize=256)
+def _window_bounds(n: int, half: int, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index bounds [lo, hi) of each line's window and the number of neighbours in it."""
+    idx = np.arange(n)
+    if side == "both":
+        lo, hi = np.clip(idx - half, 0, n), np.clip(idx + half + 1, 0, n)
+        count = hi - lo - 1
+    elif side == "before":
+        lo, hi = np.clip(idx - half, 0, n), idx
+        count = hi - lo
+    else:
+        lo, hi = idx + 1, np.clip(idx + 1 + half, 0, n)
+        count = hi - lo
+    return lo, hi, count.astype(float)
+
+
 def _window_mean(values: np.ndarray, half: int) -> np.ndarray:
     """Mean of values[i-half : i+half+1] without i itself (what surrounds a line)."""
-    n = len(values)
+    lo, hi, count = _window_bounds(len(values), half, "both")
     c = np.concatenate([[0.0], np.cumsum(values)])
-    lo = np.clip(np.arange(n) - half, 0, n)
-    hi = np.clip(np.arange(n) + half + 1, 0, n)
-    total = c[hi] - c[lo] - values
-    count = (hi - lo - 1).astype(float)
-    return np.divide(total, count, out=np.zeros(n), where=count > 0)
+    return np.divide(c[hi] - c[lo] - values, count, out=np.zeros(len(values)), where=count > 0)
 
 
 def _side_mean(values: np.ndarray, half: int, before: bool) -> np.ndarray:
-    n = len(values)
+    lo, hi, count = _window_bounds(len(values), half, "before" if before else "after")
     c = np.concatenate([[0.0], np.cumsum(values)])
-    idx = np.arange(n)
-    if before:
-        lo, hi = np.clip(idx - half, 0, n), idx
-    else:
-        lo, hi = idx + 1, np.clip(idx + 1 + half, 0, n)
-    count = (hi - lo).astype(float)
-    return np.divide(c[hi] - c[lo], count, out=np.zeros(n), where=count > 0)
+    return np.divide(c[hi] - c[lo], count, out=np.zeros(len(values)), where=count > 0)
 
 
 def block_features(lines: list[Line], hand_keep: list[bool], region: tuple[int, int]) -> np.ndarray:

@@ -1,18 +1,14 @@
-"""HTML extraction: trafilatura's main text, checked and completed by our own block classifier.
+"""HTML extraction: trafilatura's main text as it is, and every other block of the page listed.
 
-The page is rendered to text blocks the way a browser shows it (what a text dump of it would
-hold: one block per block-level element, list items as "* item", hidden elements left out),
-and our dump classifier (`extract_dump`) scores every block. trafilatura (comments excluded)
-gives the main text. They are combined per block:
+trafilatura (comments excluded) gives the main text and the metadata (headline, byline, date
+from `<title>`, `og:` and `article:` tags). The page is also rendered to text blocks the way a
+browser shows it (one block per block-level element, list items as "* item", hidden elements
+left out), so the blocks trafilatura did not keep are listed in the boilerplate table with
+their reason, and the blocks that show the headline, byline and date get those roles.
 
-- a block trafilatura kept stays, unless it is short site chrome our classifier is sure of
-  (share bars, sign-in prompts, "Related posts" headings trafilatura sometimes lets through);
-- a block trafilatura left out is added back when our classifier is sure it is story text
-  and it lies inside the span of trafilatura's text (a paragraph lost between two kept ones);
-- when trafilatura finds (next to) nothing, our classifier's verdict on the page is used.
-
-Headline, byline and date come from the page's metadata (trafilatura reads `<title>`,
-`og:` and `article:` tags); the blocks that show them on the page get those roles.
+Combining trafilatura with our dump classifier block by block (v1) did not beat trafilatura on
+held-out pages and cost three times its time, so the classifier now only reads the rendered
+page when trafilatura finds (next to) nothing.
 """
 from __future__ import annotations
 
@@ -23,13 +19,13 @@ import trafilatura
 from trafilatura.utils import load_html
 
 from pipeline.records import Block, Extracted, Source
-from pipeline.stages.extract_dump import chrome_reason, classify_lines, parse_date
+from pipeline.stages.extract_dump import classify_lines, parse_date
 from pipeline.stages.extract_features import analyse_lines
 from pipeline.stages.extract_model import load_dump_model, model_digest
 from pipeline.textutil import word_key
 
 # Name, logic version, trafilatura's version and our model's digest: lands in `articles.extractor`.
-HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_plus_v1_model_{model_digest()}"
+HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v2_fallback_model_{model_digest()}"
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Elements whose boundaries start a new text block on the rendered page.
@@ -42,12 +38,8 @@ _NOT_RENDERED = frozenset("script style noscript template head title meta link s
 _BREAK = "\x00"
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-# How sure our classifier must be to overrule trafilatura either way.
-ADD_SCORE = 0.8
-VETO_SCORE = 0.1
-# trafilatura's text this much shorter than our classifier's (in words) counts as a miss (a
-# higher ratio lost F1 on the training pages: trafilatura's short texts are mostly right).
-FALLBACK_RATIO = 0.05
+# Fewer words than this from trafilatura count as a miss: our classifier reads the rendered page.
+MIN_TRAFILATURA_WORDS = 20
 
 
 def render_blocks(html: str) -> list[str]:
@@ -89,8 +81,7 @@ def render_blocks(html: str) -> list[str]:
 
 
 def extract_html(source: Source, model=None) -> Extracted:
-    """trafilatura's main text plus our classifier's verdict on each rendered block."""
-    model = model or load_dump_model()
+    """trafilatura's main text as it is; every other rendered block listed as removed."""
     doc = trafilatura.bare_extraction(
         source.text, include_comments=False, with_metadata=True, include_tables=True, deduplicate=False,
     )
@@ -102,8 +93,6 @@ def extract_html(source: Source, model=None) -> Extracted:
         date = doc.date if doc.date and _ISO_DATE.match(doc.date) else None
 
     page = render_blocks(source.text)
-    lines = analyse_lines(page)
-    verdict = classify_lines(lines, model)  # (keep, score, reason) per rendered block
     page_keys = [word_key(b) for b in page]
 
     # Place each trafilatura paragraph at the first rendered block it overlaps (page order).
@@ -128,35 +117,21 @@ def extract_html(source: Source, model=None) -> Extracted:
                     break
         placed.append((cursor, text, norm))
 
-    traf_words = sum(len(n.split()) for _, _, n in placed)
-    ours_words = sum(ln.words for ln, (keep, _, _) in zip(lines, verdict) if keep)
-    fallback = traf_words < FALLBACK_RATIO * ours_words
-
     items: list[tuple[int, int, str, str, str]] = []  # (position, tie-break, text, role, reason)
-    if not fallback:
-        span = (min(p for p, _, _ in placed), max(p for p, _, _ in placed)) if placed else (0, -1)
-        for k, (pos, text, norm) in enumerate(placed):
-            keep, score, _ = verdict[pos] if pos < len(verdict) else (True, 1.0, "")
-            chrome = chrome_reason(text)
-            if chrome and score < VETO_SCORE:
-                items.append((pos, 1 + k, text, "boilerplate",
-                              f"kept by trafilatura, but {chrome} (classifier {score:.2f})"))
-            else:
-                items.append((pos, 1 + k, text, "body", "trafilatura main text"))
+    if sum(len(n.split()) for _, _, n in placed) < MIN_TRAFILATURA_WORDS:
+        # trafilatura found (next to) nothing: our classifier reads the page as it renders.
+        verdict = classify_lines(analyse_lines(page), model or load_dump_model())
+        for j, line in enumerate(page):
+            keep, _, why = verdict[j]
+            items.append((j, 0, line, "body" if keep else "boilerplate", f"trafilatura found too little text; {why}"))
+    else:
+        for k, (pos, text, _) in enumerate(placed):
+            items.append((pos, 1 + k, text, "body", "trafilatura main text"))
         body_joined = " " + " ".join(n for _, _, n in placed) + " "
         for j, line in enumerate(page):
             if j in covered or (page_keys[j] and f" {page_keys[j]} " in body_joined):
                 continue  # shown by a trafilatura paragraph
-            keep, score, why = verdict[j]
-            if score >= ADD_SCORE and span[0] <= j <= span[1] and not lines[j].chrome:
-                items.append((j, 0, line, "body", f"inside trafilatura's span, our classifier sure ({score:.2f})"))
-            else:
-                items.append((j, 0, line, "boilerplate", f"outside trafilatura main text; {why}"))
-    else:
-        for j, line in enumerate(page):
-            keep, score, why = verdict[j]
-            reason = f"trafilatura found too little text; {why}"
-            items.append((j, 0, line, "body" if keep else "boilerplate", reason))
+            items.append((j, 0, line, "boilerplate", "outside trafilatura's main text"))
 
     items.sort(key=lambda it: (it[0], it[1]))
     # Metadata: the blocks that show the page's headline, byline and date.
@@ -178,4 +153,5 @@ def extract_html(source: Source, model=None) -> Extracted:
             items[n] = (pos, tie, text, *new)
     blocks = tuple(Block(i, text, role, reason) for i, (_, _, text, role, reason) in enumerate(items))
     return Extracted(source=source, extractor=HTML_EXTRACTOR, blocks=blocks, title=title, author=author,
-                     published_date=date, site_name=site, url=url)
+                     published_date=date, site_name=site, url=url, input_kind="html",
+                     input_kind_reason="an HTML file (.html/.htm)")

@@ -15,74 +15,89 @@ from pathlib import Path
 import numpy as np
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-DUMP_MODEL_PATH = RESOURCES / "dump_model_v2.json"
+DUMP_MODEL_PATH = RESOURCES / "dump_model_v3.json"
 
 
 @dataclass(frozen=True)
 class TreeEnsemble:
     """Additive regression trees on log-odds: logit = prior + rate * sum of the trees' leaf values.
 
-    The trees are stored padded to one node array per tree; a leaf points to itself, so
-    `depth` steps walk every row down every tree at once (one numpy operation per level).
+    All trees' nodes sit in flat arrays, renumbered so that a node's right child directly follows
+    its left one; a leaf is its own left child with threshold +inf. `depth` steps then walk every
+    row down every tree at once: node = left[node] + (x[feature[node]] > threshold[node]).
     """
 
     features: tuple[str, ...]
     prior: float
     rate: float
     depth: int
-    feature: np.ndarray  # (n_trees, n_nodes) feature index tested at each node
+    roots: np.ndarray  # (n_trees,) flat index of each tree's root
+    feature: np.ndarray  # (n_nodes,) feature index tested at each node
     threshold: np.ndarray  # go left when x <= threshold; +inf at leaves
-    left: np.ndarray
-    right: np.ndarray
+    left: np.ndarray  # flat index of the left child (the right one is left + 1); a leaf's own index
     value: np.ndarray  # leaf value (0 at inner nodes)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of X."""
-        n_rows, n_trees = X.shape[0], self.feature.shape[0]
-        tree = np.arange(n_trees)[None, :]
-        rows = np.arange(n_rows)[:, None]
-        node = np.zeros((n_rows, n_trees), dtype=np.int64)
+        n_rows, n_features = X.shape
+        flat = np.ascontiguousarray(X, dtype=np.float64).ravel()
+        base = (np.arange(n_rows) * n_features)[:, None]
+        node = np.broadcast_to(self.roots, (n_rows, len(self.roots)))
         for _ in range(self.depth):
-            go_left = X[rows, self.feature[tree, node]] <= self.threshold[tree, node]
-            node = np.where(go_left, self.left[tree, node], self.right[tree, node])
-        logit = self.prior + self.rate * self.value[tree, node].sum(axis=1)
+            go_right = flat.take(base + self.feature.take(node)) > self.threshold.take(node)
+            node = self.left.take(node) + go_right
+        logit = self.prior + self.rate * self.value.take(node).sum(axis=1)
         return 1.0 / (1.0 + np.exp(-logit))
 
     @classmethod
     def from_dict(cls, data: dict) -> "TreeEnsemble":
-        trees = data["trees"]
-        width = max(len(t["value"]) for t in trees)
-        shape = (len(trees), width)
-        feature = np.zeros(shape, np.int64)
-        threshold = np.full(shape, np.inf)
-        left = np.tile(np.arange(width), (len(trees), 1))
-        right = left.copy()
-        value = np.zeros(shape)
-        for k, t in enumerate(trees):
-            for j, (f, thr, lo, hi, v) in enumerate(zip(t["feature"], t["threshold"], t["left"], t["right"],
-                                                         t["value"])):
-                if lo >= 0:  # inner node; leaves keep pointing at themselves
-                    feature[k, j], threshold[k, j], left[k, j], right[k, j] = f, thr, lo, hi
+        feature: list[int] = []
+        threshold: list[float] = []
+        left: list[int] = []
+        value: list[float] = []
+        roots = []
+        for t in data["trees"]:
+            # Breadth-first renumbering: children of a node get two consecutive flat slots.
+            roots.append(len(feature))
+            order, slot = [0], {0: len(feature)}
+            for j in order:
+                lo, hi = t["left"][j], t["right"][j]
+                if lo >= 0:
+                    slot[lo], slot[hi] = len(feature) + len(order), len(feature) + len(order) + 1
+                    order += [lo, hi]
+            base = len(feature)
+            feature += [0] * len(order)
+            threshold += [np.inf] * len(order)
+            left += [0] * len(order)
+            value += [0.0] * len(order)
+            for j in order:
+                k = slot[j]
+                if t["left"][j] >= 0:
+                    feature[k], threshold[k], left[k] = t["feature"][j], t["threshold"][j], slot[t["left"][j]]
                 else:
-                    value[k, j] = v
+                    left[k], value[k] = k, t["value"][j]
+            assert len(feature) == base + len(order)
         return cls(tuple(data["features"]), float(data["prior"]), float(data["rate"]), int(data["depth"]),
-                   feature, threshold, left, right, value)
+                   np.array(roots, np.int64), np.array(feature, np.int64), np.array(threshold, np.float64),
+                   np.array(left, np.int64), np.array(value, np.float64))
 
 
 @dataclass(frozen=True)
 class DumpModel:
-    """Two passes: block features -> p1; block features + neighbours' p1 -> p2; keep if p2 >= threshold."""
+    """Two passes: block features -> p1; block features + neighbours' p1 -> p2; keep if p2 >= threshold.
+    `kind` scores a whole text: page dump (1) or clean article (0)."""
 
     name: str
     first: TreeEnsemble
     second: TreeEnsemble
     threshold: float
     trained_on: str
+    kind: TreeEnsemble
 
 
 def dump_model_from_dict(data: dict) -> DumpModel:
     return DumpModel(data["name"], TreeEnsemble.from_dict(data["first"]), TreeEnsemble.from_dict(data["second"]),
-                     float(data["threshold"]), data.get("trained_on", ""))
+                     float(data["threshold"]), data.get("trained_on", ""), TreeEnsemble.from_dict(data["kind"]))
 
 
 def model_digest(path: Path = DUMP_MODEL_PATH) -> str:

@@ -20,7 +20,7 @@ from pipeline.config import PipelineConfig
 from pipeline.paraphrase import paraphrase_evidence, paraphrase_score
 from pipeline.records import Article, DocumentSignals
 from pipeline.stages import dedupe
-from pipeline.textutil import count_words
+from pipeline.textutil import count_number_words, count_words
 
 STAGE = "hygiene"
 # The paraphrase traces are read with an English tagger and English word lists.
@@ -36,6 +36,7 @@ def document_signals(article: Article, config: PipelineConfig) -> DocumentSignal
         minhash=dedupe.signature(article.text, config),
         n_words=count_words(article.text),
         english_words=evidence.n_words,
+        number_words=count_number_words(article.text),
         paraphrase_traces=tuple(t.text for t in evidence.distinct),
     )
 
@@ -63,6 +64,7 @@ def article_flags(signals: DocumentSignals, boilerplate_ratio: float, config: Pi
         "is_short": signals.n_words < config.is_short_below_words,
         "is_mostly_boilerplate": boilerplate_ratio > config.is_mostly_boilerplate_above_ratio,
         "is_mostly_non_english": share < config.is_mostly_non_english_below_share,
+        "is_mostly_numbers": signals.number_words > config.is_mostly_numbers_above_share * signals.n_words,
     }
 
 
