@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ from pipeline.stages import validate
 from pipeline.storage.lock import RunLock
 from pipeline.storage.parquet import file_sha256
 
-from conftest import REPO, SEEDS
+from conftest import REPO, SEEDS, read_seed
 
 BAD_INPUTS = REPO / "tests" / "data" / "bad_inputs"
 PIPELINE = [sys.executable, "-m", "pipeline"]
@@ -46,6 +47,11 @@ EXPECTED_BAD_INPUTS = {
     "ünïcödé name — 新闻 report.txt": ("articles", None),
     "huge.txt": ("quarantine", "ingest/too_large"),
     "outside-link.txt": ("quarantine", "ingest/symlink"),
+    "feed.txt": ("quarantine", "ingest/not_a_regular_file"),
+    "socket.txt": ("quarantine", "ingest/not_a_regular_file"),
+    "loop": ("quarantine", "ingest/symlink"),
+    "line\nbreak.txt": ("articles", None),
+    "tab\tand\nnewline.txt": ("quarantine", "ingest/empty_file"),
 }
 
 
@@ -89,16 +95,36 @@ def bad_corpus(tmp_path_factory):
     outside = root / "outside.txt"
     outside.write_text("A file outside the seeds folder that must never be read.\n")
     (seeds / "outside-link.txt").symlink_to(outside)
+    (seeds / "loop").symlink_to("..")  # the folder above: neither a loop nor a way out
+    os.mkfifo(seeds / "feed.txt")  # as an export tool or a mounted share leaves one; never opened
+    sock = socket.socket(socket.AF_UNIX)
+    cwd = os.getcwd()
+    os.chdir(seeds)  # a relative address: AF_UNIX paths are limited to ~100 bytes
+    try:
+        sock.bind("socket.txt")
+    finally:
+        os.chdir(cwd)
+    # Names git cannot hold well: control characters, kept exactly in the tables.
+    (seeds / "line\nbreak.txt").write_text(read_seed("001"), encoding="utf-8")
+    (seeds / "tab\tand\nnewline.txt").write_bytes(b"")
     data = root / "data"
-    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    return seeds, data, summary
+    try:
+        summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+        yield seeds, data, summary
+    finally:
+        sock.close()
+
+
+def seed_files(seeds: Path) -> list[Path]:
+    """Every input as ingest lists it: files, links (to folders too), pipes, sockets."""
+    return sorted(p for p in seeds.rglob("*") if p.is_symlink() or not p.is_dir())
 
 
 def test_every_bad_input_lands_in_articles_or_quarantine(bad_corpus):
     seeds, data, summary = bad_corpus
     articles = pipeline.load("articles", data_dir=data).set_index("source_path")
     quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
-    inputs = sorted(p.relative_to(seeds).as_posix() for p in seeds.rglob("*") if not p.is_dir())
+    inputs = [p.relative_to(seeds).as_posix() for p in seed_files(seeds)]
     assert summary.n_inputs == len(inputs) == len(articles) + len(quarantine)
     assert sorted([*articles.index, *quarantine.index]) == inputs
     assert summary.validation_success, summary.validation_failures
@@ -137,7 +163,7 @@ def test_bad_inputs_decode_and_clean_correctly(bad_corpus):
 def test_validate_command_agrees_with_the_run(bad_corpus):
     seeds, data, _ = bad_corpus
     quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
-    files = sorted(p for p in seeds.rglob("*") if not p.is_dir())
+    files = seed_files(seeds)
     verdicts = {Path(v.path).relative_to(seeds).as_posix(): v
                 for v in check_files(files, PipelineConfig(), validate.SUITES_DIR)}
     assert len(verdicts) == len(files)
@@ -165,6 +191,35 @@ def test_validate_command_output_and_exit_codes(bad_corpus, capsys):
     original = pipeline.load("articles", data_dir=data).set_index("source_path").article_id["latin1.txt"]
     assert "duplicate_of_existing" in out and original in out
     assert cli_main(["validate", str(seeds / "no-such-file.txt")]) == 2
+
+
+def test_paths_with_control_characters_print_escaped_one_entry_per_line(bad_corpus, capsys):
+    seeds, data, summary = bad_corpus
+    awkward, article = "tab\tand\nnewline.txt", "line\nbreak.txt"
+    lines = summary.lines()
+    assert len("\n".join(lines).splitlines()) == len(lines)
+    assert "    tab\\tand\\nnewline.txt: ingest/empty_file" in lines
+    assert "    feed.txt: ingest/not_a_regular_file" in lines
+    # The tables keep the exact names.
+    assert awkward in set(pipeline.load("quarantine", data_dir=data).source_path)
+    assert article in set(pipeline.load("articles", data_dir=data).source_path)
+
+    code = cli_main(["validate", str(seeds / awkward), str(seeds / article), str(seeds / "feed.txt"),
+                     "--data", str(data)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert all(line.startswith(("PASS  ", "FAIL  ", "      warning: ", "3 files: ")) for line in out), out
+    assert any(line.startswith("FAIL  ") and line.endswith("tab\\tand\\nnewline.txt: ingest/empty_file: "
+                                                           "file has 0 bytes") for line in out), out
+    assert any(line.startswith("PASS  ") and "line\\nbreak.txt (article " in line for line in out), out
+    assert any(line.startswith("FAIL  ") and "feed.txt: ingest/not_a_regular_file: a named pipe" in line
+               for line in out), out
+
+    assert cli_main(["explain", "--source", article, "--data", str(data)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("  source line\\nbreak.txt")
+
+    report = (data / "latest" / "report.html").read_text(encoding="utf-8")
+    assert "tab\\tand\\nnewline.txt" in report and awkward not in report
 
 
 # --------------------------------------------------------------------------- incremental
