@@ -5,6 +5,7 @@ Everything runs the real flow (in process, or as the `pipeline` command in a sub
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -264,6 +265,73 @@ def test_incremental_runs_redo_only_what_changed(tmp_path):
 
 
 # --------------------------------------------------------------------------- lock
+
+
+def test_files_rewritten_or_removed_during_a_real_run(tmp_path, capsys):
+    """A real `pipeline run` lists and hashes its inputs (planning), then reads them again in
+    extract. Stopped right after planning (SIGSTOP when it prints what it found), one file is
+    rewritten and one removed; the inputs sort after the five seeds, so ingest reads them
+    only after the change. The run must use the bytes it read throughout."""
+    from pipeline.manifest import recipe
+    from pipeline.reuse import PlannedDocument, build_key
+
+    seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
+    name = "zz changing\nstory.txt"
+    byline, story = read_seed("002").split("\n", 1)
+    old, new = (f"{byline}\nThis is the {which} version of the story.\n{story}".encode()
+                for which in ("first", "second"))
+    (seeds / name).write_bytes(old)
+    (seeds / "zz gone.txt").write_text(read_seed("003") + "\n\nA file removed during the run.\n")
+    child = subprocess.Popen([*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)], cwd=REPO,
+                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in child.stderr:
+            if line.startswith("found 7 input files under"):
+                child.send_signal(signal.SIGSTOP)
+                (seeds / name).write_bytes(new)
+                (seeds / "zz gone.txt").unlink()
+                child.send_signal(signal.SIGCONT)
+                break
+        else:
+            pytest.fail("the run never said what it found")
+        stdout, stderr = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, stderr[-3000:]
+    assert "note: zz changing\\nstory.txt changed after it was listed" in stderr
+    assert "    zz gone.txt: ingest/disappeared" in stdout.splitlines()
+
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
+    assert len(articles) + len(quarantine) == 7
+    assert "This is the second version of the story." in articles.text[name]
+    assert articles.source_sha256[name] == hashlib.sha256(new).hexdigest()
+    assert (quarantine.stage["zz gone.txt"], quarantine.reason["zz gone.txt"]) == ("ingest", "disappeared")
+    manifest = published(data)
+    used = {entry["path"]: entry["sha256"] for entry in manifest["inputs"]}
+    assert used[name] == hashlib.sha256(new).hexdigest() and used["zz gone.txt"] is None
+    # The build key names the bytes the tables were made from, not those planning hashed.
+    fingerprints = {**used, "zz gone.txt": f"unread:disappeared:{quarantine.detail['zz gone.txt']}"}
+    assert manifest["build_key"] == build_key([PlannedDocument(p, f, "") for p, f in fingerprints.items()],
+                                              recipe(PipelineConfig(), validate.SUITES_DIR))
+
+    # The next run: the rewritten file's outcome was cached under the key of its new bytes.
+    again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (again.prepared.processed, again.prepared.reused) == (0, 6)
+    # And a later change is seen by the run after it.
+    (seeds / name).write_bytes(old)
+    later = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (later.prepared.processed, later.prepared.reused) == (1, 5)
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    assert "This is the first version of the story." in articles.text[name]
+    assert articles.source_sha256[name] == hashlib.sha256(old).hexdigest()
+    capsys.readouterr()
+    assert cli_main(["diff", again.version_id, later.version_id, "--data", str(data)]) == 0
+    diff = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("changed ") and "  zz changing\\nstory.txt: " in line for line in diff), diff
+    assert len(diff) == 3, diff  # header, the one change, totals
 
 
 def test_second_run_on_a_locked_data_folder_fails_or_waits(tmp_path, capsys):
