@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline import explain, history, serve
 from pipeline.config import DEFAULT_SHARD_SIZE, PipelineConfig
+from pipeline.textutil import printable_path
 
 EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -15,7 +16,7 @@ EXIT_OK, EXIT_VALIDATION_FAILED, EXIT_USAGE, EXIT_IO_ERROR, EXIT_BUSY = 0, 1, 2,
 def io_error(err: OSError, fallback: Path) -> int:
     """Full disk, permissions: one line naming the path instead of a traceback."""
     path = err.filename or fallback
-    print(f"error: {err.strerror or err}: {path}; latest was not moved", file=sys.stderr)
+    print(f"error: {err.strerror or err}: {printable_path(path)}; latest was not moved", file=sys.stderr)
     return EXIT_IO_ERROR
 
 
@@ -23,7 +24,7 @@ def seeds_folder_missing(seeds: str | Path) -> bool:
     """True, after saying so, when the seeds folder is not there (a usage error)."""
     if Path(seeds).is_dir():
         return False
-    print(f"error: seeds folder {seeds} does not exist or is not a folder", file=sys.stderr)
+    print(f"error: seeds folder {printable_path(seeds)} does not exist or is not a folder", file=sys.stderr)
     return True
 
 
@@ -33,7 +34,7 @@ def run_flow(args: argparse.Namespace) -> int:
     if seeds_folder_missing(seeds):
         return EXIT_USAGE
     started = time.perf_counter()
-    print(f"pipeline: running the news-corpus flow on {seeds}/ into {data}/ "
+    print(f"pipeline: running the news-corpus flow on {printable_path(seeds)}/ into {printable_path(data)}/ "
           "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
     from pipeline.storage.lock import DataFolderBusy, RunLock
 
@@ -60,7 +61,7 @@ def _validate(args: argparse.Namespace) -> int:
     from pipeline.stages import validate
 
     files = [Path(f) for f in args.files]
-    missing = [str(f) for f in files if not f.exists() and not f.is_symlink()]
+    missing = [printable_path(f) for f in files if not f.exists() and not f.is_symlink()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE

@@ -17,7 +17,7 @@ from pipeline.records import Article, Rejected
 from pipeline.stages.extract import ExtractionError, extract
 from pipeline.stages.ingest import ingest
 from pipeline.stages.normalize import NormalizationError, normalize
-from pipeline.textutil import count_words
+from pipeline.textutil import count_words, printable_path
 
 
 def prepare_document(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Article | Rejected:
@@ -80,11 +80,11 @@ class FileVerdict:
 
     def lines(self) -> list[str]:
         if not self.passed:
-            return [f"FAIL  {self.path}: {self.stage}/{self.reason}: {self.detail}"]
+            return [f"FAIL  {printable_path(self.path)}: {self.stage}/{self.reason}: {printable_path(self.detail)}"]
         a = self.article
-        out = [f"PASS  {self.path} (article {a.article_id}, {count_words(a.text)} words, "
+        out = [f"PASS  {printable_path(self.path)} (article {a.article_id}, {count_words(a.text)} words, "
                f"language {a.language}, {len(a.paragraphs)} paragraphs, {self.n_mentions} entity mentions)"]
-        return out + [f"      warning: {w}" for w in self.warnings]
+        return out + [f"      warning: {printable_path(w)}" for w in self.warnings]
 
 
 def check_files(files: list[Path], config: PipelineConfig, suites_dir: Path,

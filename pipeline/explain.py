@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.textutil import printable_path
+
 EXIT_OK, EXIT_NOT_FOUND, EXIT_NO_DATA = 0, 1, 3
 
 
@@ -57,25 +59,26 @@ def run_explain(args: argparse.Namespace, out=None) -> int:
         articles = _read("articles", data, args.version,
                          ["article_id", "source_path", "title", "extractor", "input_kind", "boilerplate_ratio"])
     except FileNotFoundError:
-        print(f"error: no published version {args.version!r} under {data}/: run `pipeline run --data {data}` first",
-              file=sys.stderr)
+        print(f"error: no published version {args.version!r} under {printable_path(data)}/: "
+              f"run `pipeline run --data {printable_path(data)}` first", file=sys.stderr)
         return EXIT_NO_DATA
     if args.source:
         article = _matching_source(articles, args.source)
         if article is None:
-            print(f"error: no article with source path {args.source!r} in {data}/{args.version} "
+            print(f"error: no article with source path '{printable_path(args.source)}' in "
+                  f"{printable_path(data)}/{args.version} "
                   "(it may be quarantined; see the quarantine table)", file=sys.stderr)
             return EXIT_NOT_FOUND
     else:
         article = next((a for a in articles if a["article_id"] == args.article_id), None)
         if article is None:
-            print(f"error: no article {args.article_id!r} in {data}/{args.version}", file=sys.stderr)
+            print(f"error: no article {args.article_id!r} in {printable_path(data)}/{args.version}", file=sys.stderr)
             return EXIT_NOT_FOUND
     blocks = sorted(_read("boilerplate", data, args.version,
                           ["block_index", "text", "role", "kept", "reason", "input_kind_reason"],
                           article["article_id"]), key=lambda r: r["block_index"])
     kept = sum(1 for b in blocks if b["kept"])
-    print(f"article {article['article_id']}  source {article['source_path']}", file=out)
+    print(f"article {article['article_id']}  source {printable_path(article['source_path'])}", file=out)
     print(f"title: {article['title'] or '-'}   extractor: {article['extractor']}", file=out)
     kind_reason = blocks[0]["input_kind_reason"] if blocks else ""
     print(f"input kind: {article['input_kind']} ({kind_reason})", file=out)

@@ -48,6 +48,7 @@ from pipeline.stages.document_checks import DocumentRow, document_row
 from pipeline.storage.cache import DocumentCache, HeldOutputs
 from pipeline.storage.lock import RunLock
 from pipeline.storage.versions import VersionStore
+from pipeline.textutil import printable_path
 
 
 def _progress(message: str) -> None:
@@ -94,10 +95,17 @@ def _bounded(jobs: list, submit, limit: int = MAX_SHARDS_IN_FLIGHT):
 
 
 def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCache, config: PipelineConfig,
-             shard_size: int) -> tuple[list[DocumentRow | Rejected], HeldOutputs, StageCounts]:
+             shard_size: int, keys: KeyMaker
+             ) -> tuple[list[DocumentRow | Rejected], HeldOutputs, StageCounts, list[PlannedDocument]]:
     """Each input's outcome as the document checks see it; the prepared documents themselves
-    (documents.Prepared, by article_id) wait in the cache until they are tagged and tabled."""
+    (documents.Prepared, by article_id) wait in the cache until they are tagged and tabled.
+
+    Also the planned documents as used: one whose file changed after planning read it is
+    keyed again on the bytes ingest read (KeyMaker.as_used), so its cache entry, the keys of
+    later stages and the build key all describe what the tables hold.
+    """
     outcomes: dict[str, DocumentRow | Rejected] = {}
+    used: dict[str, PlannedDocument] = {}
     held = HeldOutputs(cache, PREPARE)
 
     def keep(doc: PlannedDocument, outcome: Prepared | Rejected, cached: bool) -> None:
@@ -109,6 +117,7 @@ def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCach
                 held.keep(article_id, outcome)
             outcome = document_row(outcome.article)
         outcomes[doc.path] = outcome
+        used[doc.path] = doc
 
     todo = []
     for doc in planned:
@@ -122,12 +131,15 @@ def _prepare(seeds_dir: str, planned: list[PlannedDocument], cache: DocumentCach
     results = _bounded(shards, lambda shard: prepare_shard.submit(seeds_dir, [d.path for d in shard], config))
     for done, (shard, shard_outcomes) in enumerate(results, start=1):
         for doc, outcome in zip(shard, shard_outcomes):
-            cacheable = doc.matches(outcome)
-            if cacheable:
-                cache.put(PREPARE, doc.prepare_key, outcome)
-            keep(doc, outcome, cached=cacheable)
+            if not doc.matches(outcome):
+                _progress(f"note: {printable_path(doc.path)} changed after it was listed; "
+                          "this run uses the bytes it read, the next run sees any later change")
+                doc = keys.as_used(doc, outcome)
+            cache.put(PREPARE, doc.prepare_key, outcome)
+            keep(doc, outcome, cached=True)
         _progress(f"extract+normalize: shard {done}/{len(shards)}")
-    return [outcomes[doc.path] for doc in planned], held, StageCounts(len(todo), len(planned) - len(todo))
+    return ([outcomes[doc.path] for doc in planned], held, StageCounts(len(todo), len(planned) - len(todo)),
+            [used[doc.path] for doc in planned])
 
 
 def _per_article(stages: dict[str, tuple], article_ids: list[str], prepared: HeldOutputs, cache: DocumentCache,
@@ -284,14 +296,17 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     planned_by_path = {doc.path: doc for doc in planned}
     recipe = manifests.recipe(config, suites_dir)
     run_key = build_key(planned, recipe)
-    _progress(f"found {len(paths)} input files under {seeds_dir}")
+    _progress(f"found {len(paths)} input files under {printable_path(seeds_dir)}")
 
     latest = store.latest_manifest()
     if latest is not None and latest.get("build_key") == run_key:
         _progress("nothing new: the latest version was built from these inputs, code and config")
         return RunSummary.for_unchanged_version(seeds_dir, data_dir, store, latest, started)
 
-    outcomes, held, prepared = _prepare(seeds_dir, planned, cache, config, shard_size)
+    outcomes, held, prepared, planned = _prepare(seeds_dir, planned, cache, config, shard_size, keys)
+    # Keyed on the bytes read: differs from the key above only if a file changed meanwhile.
+    planned_by_path = {doc.path: doc for doc in planned}
+    run_key = build_key(planned, recipe)
     _release_workers()
     passed, checked_out, checked_warnings = check_documents(
         quote([o for o in outcomes if isinstance(o, DocumentRow)]), suites_dir)

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from pipeline.report import REPORT_FILE, read_manifest, table_rows, write_report
 from pipeline.storage.versions import LATEST, MANIFEST, VERSIONS, VersionStore
+from pipeline.textutil import printable_path
 
 EXIT_OK, EXIT_USAGE = 0, 2
 # Per-article tables whose rows a diff compares besides the article's own row.
@@ -126,7 +127,8 @@ def run_versions(args: argparse.Namespace, out=None) -> int:
     data = Path(args.data)
     infos = list_versions(data)
     if not infos:
-        print(f"no versions under {data}/ (run `pipeline run --data {data}` first)", file=out)
+        print(f"no versions under {printable_path(data)}/ (run `pipeline run --data {printable_path(data)}` first)",
+              file=out)
         return EXIT_OK
     header = f"{'version':<16}  {'date (UTC)':<20}" + "".join(f"{name:>12}" for name, _ in VERSION_COLUMNS)
     print(header + "  validation", file=out)
@@ -239,7 +241,7 @@ def run_diff(args: argparse.Namespace, out=None) -> int:
     try:
         version_a, version_b = resolve_version(data, args.a), resolve_version(data, args.b)
     except UnknownVersion as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {printable_path(err)}", file=sys.stderr)
         return EXIT_USAGE
     diff = diff_versions(data, version_a, version_b)
     print(f"articles from {version_a} to {version_b}", file=out)
@@ -248,7 +250,8 @@ def run_diff(args: argparse.Namespace, out=None) -> int:
               f"only in {version_b}: {', '.join(diff.columns_only_in_b) or '-'}", file=out)
     for label, changes in (("added", diff.added), ("removed", diff.removed), ("changed", diff.changed)):
         for c in changes:
-            print(f"{label:<8} {c.article_id}  {c.source_path}" + (f": {', '.join(c.what)}" if c.what else ""),
+            print(f"{label:<8} {c.article_id}  {printable_path(c.source_path)}"
+                  + (f": {', '.join(c.what)}" if c.what else ""),
                   file=out)
     print(f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed, "
           f"{diff.unchanged} unchanged", file=out)
@@ -264,12 +267,12 @@ def run_report(args: argparse.Namespace, out=None) -> int:
     try:
         version_id = resolve_version(data, args.version)
     except UnknownVersion as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {printable_path(err)}", file=sys.stderr)
         return EXIT_USAGE
     path = data / VERSIONS / version_id / REPORT_FILE
     if not path.exists():  # a version published before reports existed
         path = write_report(path.parent)
-    print(path, file=out)
+    print(printable_path(path), file=out)
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import STAGE_VERSIONS
 from pipeline.report_svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
+from pipeline.textutil import printable_path
 
 REPORT_FILE = "report.html"
 MANIFEST_FILE = "manifest.json"
@@ -315,11 +316,12 @@ def _quarantine_section(rows: list[dict], warnings: list[dict]) -> list[str]:
                             [[r["stage"], r["reason"], r["count"]] for r in quarantine_reasons(rows)]),
                 f"<details{' open' if len(rows) <= 50 else ''}><summary>{len(rows)} quarantined files</summary>",
                 _html_table(["file", "stage", "reason", "detail"],
-                            [[r["source_path"], r["stage"], r["reason"], r["detail"]] for r in rows]),
+                            [[printable_path(r["source_path"]), r["stage"], r["reason"], printable_path(r["detail"])]
+                             for r in rows]),
                 "</details>"]
     if warnings:
         out += ["<h3>Warnings (documents kept)</h3>",
-                _html_table(["file", "warning"], [[w["path"], w["reason"]] for w in warnings])]
+                _html_table(["file", "warning"], [[printable_path(w["path"]), w["reason"]] for w in warnings])]
     return out
 
 

@@ -57,11 +57,21 @@ class PlannedDocument:
     prepare_key: str
 
     def matches(self, outcome) -> bool:
-        """False when the file changed between planning and processing: do not cache that."""
-        if hasattr(outcome, "article"):  # documents.Prepared
-            outcome = outcome.article
-        sha = outcome.extracted.source.sha256 if hasattr(outcome, "extracted") else outcome.source_sha256
-        return sha == self.fingerprint or (sha is None and self.fingerprint.startswith("unread:"))
+        """False when the file changed between planning and processing (see KeyMaker.as_used)."""
+        return outcome_fingerprint(outcome) == self.fingerprint
+
+
+def outcome_fingerprint(outcome) -> str:
+    """The fingerprint of the bytes an outcome (documents.Prepared, Article or Rejected) was
+    made from: their SHA-256, or for a file ingest did not read, "unread:<reason>:<detail>"
+    exactly as ingest.fingerprint gives it."""
+    if hasattr(outcome, "article"):  # documents.Prepared
+        outcome = outcome.article
+    if hasattr(outcome, "extracted"):
+        return outcome.extracted.source.sha256
+    if outcome.source_sha256 is not None:
+        return outcome.source_sha256
+    return ingest.unread_fingerprint(outcome.reason, outcome.detail)
 
 
 class KeyMaker:
@@ -75,8 +85,22 @@ class KeyMaker:
 
     def plan(self, seeds_dir: Path, relative_path: str) -> PlannedDocument:
         fingerprint = ingest.fingerprint(seeds_dir, relative_path, self.config)
-        return PlannedDocument(relative_path, fingerprint,
-                               _key(PREPARE, ENTRY_FORMAT, relative_path, fingerprint, self._prepare))
+        return PlannedDocument(relative_path, fingerprint, self._prepare_key(relative_path, fingerprint))
+
+    def _prepare_key(self, relative_path: str, fingerprint: str) -> str:
+        return _key(PREPARE, ENTRY_FORMAT, relative_path, fingerprint, self._prepare)
+
+    def as_used(self, planned: PlannedDocument, outcome) -> PlannedDocument:
+        """The document keyed on the bytes its outcome was made from.
+
+        A file rewritten (or removed) after planning read it and before ingest did: the run
+        keeps what ingest read, so that outcome's cache entry, the keys downstream of it and
+        the run's build key must all name those bytes, not the planned ones. Unchanged: as is.
+        """
+        used = outcome_fingerprint(outcome)
+        if used == planned.fingerprint:
+            return planned
+        return PlannedDocument(planned.path, used, self._prepare_key(planned.path, used))
 
     def tag_key(self, prepare_key: str) -> str:
         return _key(TAG, ENTRY_FORMAT, prepare_key, self._tag)

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.textutil import printable_path
+
 
 @dataclass(frozen=True)
 class StageCounts:
@@ -52,12 +54,12 @@ class RunSummary:
             f"quarantined:      {len(self.quarantined)}"
             + (f"  ({', '.join(f'{r}: {n}' for r, n in sorted(reasons.items()))})" if reasons else ""),
         ]
-        out += [f"    {path}: {stage}/{reason}" for path, stage, reason in self.quarantined[:20]]
+        out += [f"    {printable_path(path)}: {stage}/{reason}" for path, stage, reason in self.quarantined[:20]]
         if len(self.quarantined) > 20:
             out.append(f"    ... and {len(self.quarantined) - 20} more (see quarantine.parquet)")
         if self.warnings:
             out.append(f"warnings:         {len(self.warnings)} (documents kept)")
-            out += [f"    {path}: {reason}" for path, reason in self.warnings[:20]]
+            out += [f"    {printable_path(path)}: {reason}" for path, reason in self.warnings[:20]]
         out += [
             f"documents:        extract+normalize {self.prepared}; tag {self.tagged}; "
             f"hygiene signals {self.measured}",
@@ -72,9 +74,10 @@ class RunSummary:
             version_note += "; latest moved back to it"
         out.append(f"version:          {self.version_id} ({version_note})")
         if self.validation_success:
-            out.append(f"tables:           {Path(self.data_dir, 'latest')}/ -> {self.tables_dir}")
+            out.append(f"tables:           {printable_path(Path(self.data_dir, 'latest'))}/ -> "
+                       f"{printable_path(self.tables_dir)}")
         else:
-            out.append(f"tables:           {self.tables_dir} (latest NOT moved: validation failed)")
+            out.append(f"tables:           {printable_path(self.tables_dir)} (latest NOT moved: validation failed)")
         out.append(f"elapsed:          {self.elapsed_s:.1f} s")
         return out
 

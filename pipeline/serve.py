@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from pipeline.textutil import printable_path
 from pipeline.watch import interrupted_by_signals, run_watch
 
 DEPLOYMENT_NAME = "scheduled"
@@ -237,7 +238,7 @@ def run_serve(args: argparse.Namespace) -> int:
             flow = flow_to_serve(args)
             api = prefect_api(data)
             if isinstance(api, LocalPrefectServer):
-                _say(f"starting a local Prefect server on {api.ui_url} (database and log in {api.home}/)")
+                _say(f"starting a local Prefect server on {api.ui_url} (database and log in {printable_path(api.home)}/)")
             with api as server:
                 _serve(server, flow, args.name, schedule, parameters)
         except KeyboardInterrupt:

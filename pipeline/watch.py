@@ -10,7 +10,6 @@ after the last change; changes made during a run lead to one more run after it.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -19,23 +18,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from pipeline.textutil import printable_path
+
 Snapshot = dict[str, tuple[int, int]]  # relative POSIX path -> (size, mtime_ns)
 
 
 def snapshot(folder: Path) -> Snapshot:
-    """Every non-hidden file under folder, recursively, as ingest.discover lists them."""
+    """Every non-hidden file under folder, recursively, as ingest.discover lists them.
+
+    Nothing is opened: a named pipe or device is only lstat'ed, as ingest only lists it.
+    """
+    from pipeline.stages.ingest import walk
+
     found: Snapshot = {}
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name.startswith("."):
-                continue  # editor swap files and the like: the flow skips them too
-            path = Path(root, name)
-            try:
-                stat = path.lstat()  # a symlink is an input of its own (ingest rejects it)
-            except FileNotFoundError:
-                continue  # removed while walking; the next snapshot says so
-            found[path.relative_to(folder).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    for relative, path in walk(folder):
+        try:
+            stat = path.lstat()  # a symlink is an input of its own (ingest rejects it)
+        except FileNotFoundError:
+            continue  # removed while walking; the next snapshot says so
+        found[relative] = (stat.st_size, stat.st_mtime_ns)
     return found
 
 
@@ -77,7 +78,7 @@ def watch(folder: Path, run: Callable[[], object], debounce_s: float, poll_s: fl
         current = snapshot(folder)
         changed = changed_paths(seen, current)
         if changed:
-            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            shown = ", ".join(printable_path(p) for p in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
             say(f"watch: {len(changed)} changed: {shown}")
             debouncer.changed(clock())
             seen = current
@@ -135,11 +136,11 @@ def run_watch(args: argparse.Namespace) -> int:
         except Exception as err:  # one failed run must not end the watch
             print(f"watch: the run failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
         else:
-            print(f"watch: run finished (exit code {code}); watching {seeds}/", flush=True)
+            print(f"watch: run finished (exit code {code}); watching {printable_path(seeds)}/", flush=True)
         if stop.is_set():
             raise KeyboardInterrupt  # a signal during the run that Prefect swallowed
 
-    print(f"watch: watching {seeds}/ every {args.poll:g} s; a run starts {args.debounce:g} s after the "
+    print(f"watch: watching {printable_path(seeds)}/ every {args.poll:g} s; a run starts {args.debounce:g} s after the "
           "last change; Ctrl-C stops", flush=True)
     with interrupted_by_signals() as stop:
         try:

@@ -5,10 +5,12 @@ Everything runs the real flow (in process, or as the `pipeline` command in a sub
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +29,7 @@ from pipeline.stages import validate
 from pipeline.storage.lock import RunLock
 from pipeline.storage.parquet import file_sha256
 
-from conftest import REPO, SEEDS
+from conftest import REPO, SEEDS, read_seed
 
 BAD_INPUTS = REPO / "tests" / "data" / "bad_inputs"
 PIPELINE = [sys.executable, "-m", "pipeline"]
@@ -46,6 +48,11 @@ EXPECTED_BAD_INPUTS = {
     "ünïcödé name — 新闻 report.txt": ("articles", None),
     "huge.txt": ("quarantine", "ingest/too_large"),
     "outside-link.txt": ("quarantine", "ingest/symlink"),
+    "feed.txt": ("quarantine", "ingest/not_a_regular_file"),
+    "socket.txt": ("quarantine", "ingest/not_a_regular_file"),
+    "loop": ("quarantine", "ingest/symlink"),
+    "line\nbreak.txt": ("articles", None),
+    "tab\tand\nnewline.txt": ("quarantine", "ingest/empty_file"),
 }
 
 
@@ -89,16 +96,36 @@ def bad_corpus(tmp_path_factory):
     outside = root / "outside.txt"
     outside.write_text("A file outside the seeds folder that must never be read.\n")
     (seeds / "outside-link.txt").symlink_to(outside)
+    (seeds / "loop").symlink_to("..")  # the folder above: neither a loop nor a way out
+    os.mkfifo(seeds / "feed.txt")  # as an export tool or a mounted share leaves one; never opened
+    sock = socket.socket(socket.AF_UNIX)
+    cwd = os.getcwd()
+    os.chdir(seeds)  # a relative address: AF_UNIX paths are limited to ~100 bytes
+    try:
+        sock.bind("socket.txt")
+    finally:
+        os.chdir(cwd)
+    # Names git cannot hold well: control characters, kept exactly in the tables.
+    (seeds / "line\nbreak.txt").write_text(read_seed("001"), encoding="utf-8")
+    (seeds / "tab\tand\nnewline.txt").write_bytes(b"")
     data = root / "data"
-    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    return seeds, data, summary
+    try:
+        summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+        yield seeds, data, summary
+    finally:
+        sock.close()
+
+
+def seed_files(seeds: Path) -> list[Path]:
+    """Every input as ingest lists it: files, links (to folders too), pipes, sockets."""
+    return sorted(p for p in seeds.rglob("*") if p.is_symlink() or not p.is_dir())
 
 
 def test_every_bad_input_lands_in_articles_or_quarantine(bad_corpus):
     seeds, data, summary = bad_corpus
     articles = pipeline.load("articles", data_dir=data).set_index("source_path")
     quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
-    inputs = sorted(p.relative_to(seeds).as_posix() for p in seeds.rglob("*") if not p.is_dir())
+    inputs = [p.relative_to(seeds).as_posix() for p in seed_files(seeds)]
     assert summary.n_inputs == len(inputs) == len(articles) + len(quarantine)
     assert sorted([*articles.index, *quarantine.index]) == inputs
     assert summary.validation_success, summary.validation_failures
@@ -137,7 +164,7 @@ def test_bad_inputs_decode_and_clean_correctly(bad_corpus):
 def test_validate_command_agrees_with_the_run(bad_corpus):
     seeds, data, _ = bad_corpus
     quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
-    files = sorted(p for p in seeds.rglob("*") if not p.is_dir())
+    files = seed_files(seeds)
     verdicts = {Path(v.path).relative_to(seeds).as_posix(): v
                 for v in check_files(files, PipelineConfig(), validate.SUITES_DIR)}
     assert len(verdicts) == len(files)
@@ -165,6 +192,35 @@ def test_validate_command_output_and_exit_codes(bad_corpus, capsys):
     original = pipeline.load("articles", data_dir=data).set_index("source_path").article_id["latin1.txt"]
     assert "duplicate_of_existing" in out and original in out
     assert cli_main(["validate", str(seeds / "no-such-file.txt")]) == 2
+
+
+def test_paths_with_control_characters_print_escaped_one_entry_per_line(bad_corpus, capsys):
+    seeds, data, summary = bad_corpus
+    awkward, article = "tab\tand\nnewline.txt", "line\nbreak.txt"
+    lines = summary.lines()
+    assert len("\n".join(lines).splitlines()) == len(lines)
+    assert "    tab\\tand\\nnewline.txt: ingest/empty_file" in lines
+    assert "    feed.txt: ingest/not_a_regular_file" in lines
+    # The tables keep the exact names.
+    assert awkward in set(pipeline.load("quarantine", data_dir=data).source_path)
+    assert article in set(pipeline.load("articles", data_dir=data).source_path)
+
+    code = cli_main(["validate", str(seeds / awkward), str(seeds / article), str(seeds / "feed.txt"),
+                     "--data", str(data)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert all(line.startswith(("PASS  ", "FAIL  ", "      warning: ", "3 files: ")) for line in out), out
+    assert any(line.startswith("FAIL  ") and line.endswith("tab\\tand\\nnewline.txt: ingest/empty_file: "
+                                                           "file has 0 bytes") for line in out), out
+    assert any(line.startswith("PASS  ") and "line\\nbreak.txt (article " in line for line in out), out
+    assert any(line.startswith("FAIL  ") and "feed.txt: ingest/not_a_regular_file: a named pipe" in line
+               for line in out), out
+
+    assert cli_main(["explain", "--source", article, "--data", str(data)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("  source line\\nbreak.txt")
+
+    report = (data / "latest" / "report.html").read_text(encoding="utf-8")
+    assert "tab\\tand\\nnewline.txt" in report and awkward not in report
 
 
 # --------------------------------------------------------------------------- incremental
@@ -209,6 +265,73 @@ def test_incremental_runs_redo_only_what_changed(tmp_path):
 
 
 # --------------------------------------------------------------------------- lock
+
+
+def test_files_rewritten_or_removed_during_a_real_run(tmp_path, capsys):
+    """A real `pipeline run` lists and hashes its inputs (planning), then reads them again in
+    extract. Stopped right after planning (SIGSTOP when it prints what it found), one file is
+    rewritten and one removed; the inputs sort after the five seeds, so ingest reads them
+    only after the change. The run must use the bytes it read throughout."""
+    from pipeline.manifest import recipe
+    from pipeline.reuse import PlannedDocument, build_key
+
+    seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
+    name = "zz changing\nstory.txt"
+    byline, story = read_seed("002").split("\n", 1)
+    old, new = (f"{byline}\nThis is the {which} version of the story.\n{story}".encode()
+                for which in ("first", "second"))
+    (seeds / name).write_bytes(old)
+    (seeds / "zz gone.txt").write_text(read_seed("003") + "\n\nA file removed during the run.\n")
+    child = subprocess.Popen([*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)], cwd=REPO,
+                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in child.stderr:
+            if line.startswith("found 7 input files under"):
+                child.send_signal(signal.SIGSTOP)
+                (seeds / name).write_bytes(new)
+                (seeds / "zz gone.txt").unlink()
+                child.send_signal(signal.SIGCONT)
+                break
+        else:
+            pytest.fail("the run never said what it found")
+        stdout, stderr = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, stderr[-3000:]
+    assert "note: zz changing\\nstory.txt changed after it was listed" in stderr
+    assert "    zz gone.txt: ingest/disappeared" in stdout.splitlines()
+
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
+    assert len(articles) + len(quarantine) == 7
+    assert "This is the second version of the story." in articles.text[name]
+    assert articles.source_sha256[name] == hashlib.sha256(new).hexdigest()
+    assert (quarantine.stage["zz gone.txt"], quarantine.reason["zz gone.txt"]) == ("ingest", "disappeared")
+    manifest = published(data)
+    used = {entry["path"]: entry["sha256"] for entry in manifest["inputs"]}
+    assert used[name] == hashlib.sha256(new).hexdigest() and used["zz gone.txt"] is None
+    # The build key names the bytes the tables were made from, not those planning hashed.
+    fingerprints = {**used, "zz gone.txt": f"unread:disappeared:{quarantine.detail['zz gone.txt']}"}
+    assert manifest["build_key"] == build_key([PlannedDocument(p, f, "") for p, f in fingerprints.items()],
+                                              recipe(PipelineConfig(), validate.SUITES_DIR))
+
+    # The next run: the rewritten file's outcome was cached under the key of its new bytes.
+    again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (again.prepared.processed, again.prepared.reused) == (0, 6)
+    # And a later change is seen by the run after it.
+    (seeds / name).write_bytes(old)
+    later = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert (later.prepared.processed, later.prepared.reused) == (1, 5)
+    articles = pipeline.load("articles", data_dir=data).set_index("source_path")
+    assert "This is the first version of the story." in articles.text[name]
+    assert articles.source_sha256[name] == hashlib.sha256(old).hexdigest()
+    capsys.readouterr()
+    assert cli_main(["diff", again.version_id, later.version_id, "--data", str(data)]) == 0
+    diff = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("changed ") and "  zz changing\\nstory.txt: " in line for line in diff), diff
+    assert len(diff) == 3, diff  # header, the one change, totals
 
 
 def test_second_run_on_a_locked_data_folder_fails_or_waits(tmp_path, capsys):

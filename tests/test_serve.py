@@ -69,6 +69,24 @@ def test_snapshot_sees_added_modified_and_removed_files_but_not_hidden_ones(tmp_
     assert changed_paths(before, before) == []
 
 
+def test_snapshot_lists_pipes_and_folder_links_as_discover_does_without_opening_them(tmp_path):
+    import threading
+
+    from pipeline.stages.ingest import discover
+
+    (tmp_path / "a.txt").write_text("a")
+    os.mkfifo(tmp_path / "feed.txt")
+    (tmp_path / "loop").symlink_to("..")
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(snapshot(tmp_path)), daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # give the stuck reader EOF, then fail
+        os.close(os.open(tmp_path / "feed.txt", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("snapshot opened the named pipe")
+    assert sorted(found[0]) == discover(tmp_path) == ["a.txt", "feed.txt", "loop"]
+
+
 class FakeTime:
     """A clock that moves only when the watcher sleeps (or a fake run takes time)."""
 
@@ -244,6 +262,7 @@ def stop_cleanly(proc: subprocess.Popen, signum: int, started: set[psutil.Proces
 
 def test_serve_runs_on_schedule_with_its_own_server_and_stops_without_leftovers(tmp_path):
     seeds, data = shutil.copytree(SEEDS, tmp_path / "seeds"), tmp_path / "data"
+    os.mkfifo(seeds / "feed.txt")  # a named pipe nobody writes to: never opened, so no run waits on it
     started: set[psutil.Process] = set()  # every process seen under `serve`: server and runs
     args = ["serve", "--interval", "5", "--seeds", str(seeds), "--data", str(data)]
     with running_pipeline(args, tmp_path, "serve") as (proc, log_path):
@@ -262,6 +281,8 @@ def test_serve_runs_on_schedule_with_its_own_server_and_stops_without_leftovers(
     assert " started at " in output and ": Completed" in output
     assert output.rstrip().endswith("serve: stopped")
     assert (data / ".prefect" / "prefect.db").exists()  # the server's database sits with the data
+    assert "feed.txt: ingest/not_a_regular_file" in [line.strip() for line in output.splitlines()]
+    assert quarantined(data) == {"feed.txt": "ingest/not_a_regular_file"}
 
 
 def latest_source_paths(data: Path) -> set[str]:
@@ -272,8 +293,14 @@ def latest_source_paths(data: Path) -> set[str]:
         return set()
 
 
+def quarantined(data: Path) -> dict[str, str]:
+    rows = pq.read_table(data / "latest" / "quarantine.parquet", columns=["source_path", "stage", "reason"])
+    return {r["source_path"]: f"{r['stage']}/{r['reason']}" for r in rows.to_pylist()}
+
+
 def test_watch_runs_at_start_and_when_a_seed_is_added(tmp_path):
     seeds, data = shutil.copytree(SEEDS, tmp_path / "seeds"), tmp_path / "data"
+    os.mkfifo(seeds / "feed.txt")  # neither the watcher's polling nor the runs open it
     started: set[psutil.Process] = set()  # Prefect's ephemeral server among them
     args = ["watch", "--debounce", "1", "--poll", "0.2", "--seeds", str(seeds), "--data", str(data)]
     with running_pipeline(args, tmp_path, "watch") as (proc, log_path):
@@ -298,5 +325,8 @@ def test_watch_runs_at_start_and_when_a_seed_is_added(tmp_path):
         stop_cleanly(proc, signal.SIGINT, started)
     output = log_path.read_text()
     assert "watch: 1 changed: later/new_story.txt" in output
+    # In both runs' summaries.
+    assert [line.strip() for line in output.splitlines()].count("feed.txt: ingest/not_a_regular_file") == 2
+    assert quarantined(data) == {"feed.txt": "ingest/not_a_regular_file"}
     assert output.count("watch: run finished (exit code 0)") == 2
     assert output.rstrip().endswith("watch: stopped")

@@ -1,9 +1,17 @@
-"""ingest: a seeds/ file -> Source, or Rejected with a reason."""
+"""ingest: a seeds/ file -> Source, or Rejected with a reason.
+
+Only regular files are read, and each is opened once per read without following a link and
+without blocking (O_NOFOLLOW | O_NONBLOCK), then checked again on the open descriptor: a
+named pipe, socket or device, or a file swapped for one after it was listed, is rejected
+without a single read that could wait forever.
+"""
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
 
 import charset_normalizer
@@ -21,50 +29,134 @@ _BOMS = (
 )
 # A decoded text with more than this share of control characters is not text.
 _MAX_CONTROL_SHARE = 0.01
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def walk(seeds_dir: Path):
+    """(relative POSIX path, path) of every non-hidden entry under seeds_dir that is not a folder.
+
+    Folders are entered, never followed: a symbolic link to a folder (``seeds/loop -> ..``)
+    is an entry of its own, like any other link, and nothing below it is listed.
+    """
+    for root, dirs, files in os.walk(seeds_dir, followlinks=False):
+        visible = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = [d for d in visible if not os.path.islink(os.path.join(root, d))]
+        for name in [*files, *(d for d in visible if d not in dirs)]:
+            if not name.startswith("."):
+                path = Path(root, name)
+                yield path.relative_to(seeds_dir).as_posix(), path
 
 
 def discover(seeds_dir: Path) -> list[str]:
     """Every non-hidden file under seeds_dir, recursively, as sorted relative POSIX paths.
 
     Files with other suffixes are listed too: ingest quarantines them rather than skipping
-    them silently. Symbolic links are listed and rejected by ingest, never followed.
+    them silently. Symbolic links (to files or folders), named pipes, sockets and devices
+    are listed and rejected by ingest, never followed or opened.
     """
-    found = []
-    for root, dirs, files in os.walk(seeds_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if not name.startswith("."):
-                found.append(Path(root, name).relative_to(seeds_dir).as_posix())
-    return sorted(found)
+    return sorted(relative for relative, _ in walk(seeds_dir))
 
 
-def _precheck(path: Path, config: PipelineConfig) -> tuple[str, str] | None:
-    """(reason, detail) for a file that must not be read at all, else None."""
-    if path.is_symlink():
-        return "symlink", f"symbolic link to {os.readlink(path)!s}; links are not followed"
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISDIR, "a folder"))
+
+
+def _not_regular(mode: int) -> tuple[str, str] | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), f"not a regular file (mode {stat.filemode(mode)})")
+    return "not_a_regular_file", f"{kind}; only regular files are read, and this one was not opened"
+
+
+def _os_error(err: OSError) -> tuple[str, str]:
+    if err.errno == errno.ENOENT:
+        return "disappeared", "the file was listed but was gone when it was to be read"
+    return "unreadable", f"cannot read file: {err.strerror or err}"
+
+
+def _linked_folder(seeds_dir: Path, relative_path: str) -> str | None:
+    """The first folder on relative_path that is a symbolic link (swapped in after listing)."""
+    parts = Path(relative_path).parts[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = Path(seeds_dir, *parts[:depth])
+        if folder.is_symlink():
+            return Path(*parts[:depth]).as_posix()
+    return None
+
+
+def _precheck(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> tuple[str, str] | None:
+    """(reason, detail) for a file that must not be read at all, else None. Opens nothing."""
+    path = Path(seeds_dir, relative_path)
+    try:
+        info = os.lstat(path)
+    except OSError as err:
+        return _os_error(err)
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "(unreadable)"
+        return "symlink", f"symbolic link to {target!s}; links are not followed"
+    linked = _linked_folder(seeds_dir, relative_path)
+    if linked is not None:
+        return "symlink", f"folder {linked} on its path is a symbolic link; links are not followed"
+    not_regular = _not_regular(info.st_mode)
+    if not_regular is not None:
+        return not_regular
     if path.suffix.lower() not in INPUT_SUFFIXES:
         return "unsupported_format", f"suffix {path.suffix or '(none)'!r} is not one of {sorted(INPUT_SUFFIXES)}"
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        return "unreadable", f"cannot read file: {err.strerror or err}"
-    if size > config.max_file_bytes:
-        return "too_large", f"{size} bytes is over the limit of {config.max_file_bytes}"
+    if info.st_size > config.max_file_bytes:
+        return "too_large", f"{info.st_size} bytes is over the limit of {config.max_file_bytes}"
     return None
+
+
+def _read(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> bytes | tuple[str, str]:
+    """The file's bytes, read once through one descriptor, or (reason, detail) if it is not read.
+
+    Whatever was checked when the file was listed may have changed since: the open neither
+    follows a link nor waits (a FIFO swapped in), and the descriptor is checked again.
+    """
+    unread = _precheck(seeds_dir, relative_path, config)
+    if unread is not None:
+        return unread
+    try:
+        fd = os.open(Path(seeds_dir, relative_path), _OPEN_FLAGS)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "symlink", "replaced by a symbolic link after it was listed; links are not followed"
+        return _os_error(err)
+    with os.fdopen(fd, "rb", closefd=True) as handle:
+        try:
+            info = os.fstat(fd)
+            not_regular = _not_regular(info.st_mode)
+            if not_regular is not None:
+                return not_regular
+            if info.st_size > config.max_file_bytes:
+                return "too_large", f"{info.st_size} bytes is over the limit of {config.max_file_bytes}"
+            data = handle.read(config.max_file_bytes + 1)
+        except OSError as err:
+            return _os_error(err)
+    if len(data) > config.max_file_bytes:
+        return "too_large", f"over {config.max_file_bytes} bytes (the limit) when read: it grew after it was listed"
+    return data
 
 
 def fingerprint(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> str:
     """What ingest's outcome depends on: the SHA-256 of the bytes it would read, or for a
     file it rejects unread, "unread:<reason>:<detail>". Incremental runs key reuse on it.
+
+    The file may change before ingest reads it: a run keys each outcome on the bytes ingest
+    actually read (Source.sha256; reuse.outcome_fingerprint), not on this.
     """
-    path = Path(seeds_dir, relative_path)
-    unread = _precheck(path, config)
-    if unread is None:
-        try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as err:
-            unread = ("unreadable", err.strerror or str(err))
-    return "unread:{}:{}".format(*unread)
+    read = _read(Path(seeds_dir), relative_path, config)
+    if isinstance(read, tuple):
+        return unread_fingerprint(*read)
+    return hashlib.sha256(read).hexdigest()
+
+
+def unread_fingerprint(reason: str, detail: str) -> str:
+    return f"unread:{reason}:{detail}"
 
 
 def ingest(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Source | Rejected:
@@ -73,13 +165,9 @@ def ingest(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Sourc
     def reject(reason: str, detail: str, sha256: str | None = None) -> Rejected:
         return Rejected(relative_path, STAGE, reason, detail, sha256)
 
-    unread = _precheck(path, config)
-    if unread is not None:
-        return reject(*unread)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return reject("unreadable", f"cannot read file: {err.strerror or err}")
+    data = _read(Path(seeds_dir), relative_path, config)
+    if isinstance(data, tuple):
+        return reject(*data)
     sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         return reject("empty_file", "file has 0 bytes", sha256)

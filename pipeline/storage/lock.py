@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from pipeline.textutil import printable_path
+
 LOCK_FILE = ".lock"
 
 
@@ -55,7 +57,7 @@ class RunLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                busy = f"{self.path.parent} is in use by {self.holder()}"
+                busy = f"{printable_path(self.path.parent)} is in use by {self.holder()}"
                 if not self.wait:
                     os.close(fd)
                     raise DataFolderBusy(f"{busy}; not waiting (--no-wait)") from None
