@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
@@ -19,12 +20,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.config import STAGE_VERSIONS
+from pipeline.entity_names import NAME_LABELS
 from pipeline.report_svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
 from pipeline.textutil import printable_path
 
 REPORT_FILE = "report.html"
 MANIFEST_FILE = "manifest.json"
 TOP_ENTITIES = 20
+TOP_NUMBERS = 10  # numbers, dates and amounts (DATE, CARDINAL, MONEY, ...): a small table of their own
 TOP_LANGUAGES = 15
 BOILERPLATE_BINS = 20
 # Where a rejected input can stop, in pipeline order (quarantine rows sort by it).
@@ -38,7 +41,8 @@ class VersionFacts:
     manifest: dict
     counts: list[tuple[str, int]]  # (what, how many), in pipeline order
     quarantine: list[dict]
-    top_entities: list[dict]
+    top_entities: list[dict]  # named things only: people, organisations, places, groups, ...
+    top_numbers: list[dict]  # the other labels: dates, numbers, amounts, ordinals
     words_per_article: list[int]
     boilerplate_ratios: list[float]
     article_languages: list[tuple[str, int]]
@@ -110,12 +114,18 @@ def expectation_rows(manifest: dict) -> list[dict]:
             for o in (manifest.get("validation") or {}).get("outcomes", [])]
 
 
-def top_entities(version_dir: Path, n: int = TOP_ENTITIES) -> list[dict]:
-    """The n most mentioned canonical entities (ties: more articles, then name, then id)."""
+def top_entities(version_dir: Path, n: int = TOP_ENTITIES, named: bool = True) -> list[dict]:
+    """The n most mentioned canonical entities (ties: more articles, then name, then id).
+
+    named: only those whose label names something (NAME_LABELS: PERSON, ORG, GPE, NORP, ...);
+    False: only the others (DATE, CARDINAL, ORDINAL, MONEY, ...), "two", "2019", "first".
+    """
     table = _columns(version_dir, "entity_catalog",
                      ["entity_id", "canonical_name", "label", "n_mentions", "n_articles"])
     if table is None or table.num_rows == 0:
         return []
+    is_named = pc.is_in(table["label"], value_set=pa.array(sorted(NAME_LABELS)))
+    table = table.filter(is_named if named else pc.invert(is_named))
     ranked = table.sort_by([("n_mentions", "descending"), ("n_articles", "descending"),
                             ("canonical_name", "ascending"), ("entity_id", "ascending")])
     return ranked.slice(0, n).to_pylist()
@@ -185,6 +195,7 @@ def collect(version_dir: Path) -> VersionFacts:
         counts=counts,
         quarantine=quarantine,
         top_entities=top_entities(version_dir),
+        top_numbers=top_entities(version_dir, TOP_NUMBERS, named=False),
         words_per_article=values(articles, "n_words"),
         boilerplate_ratios=values(articles, "boilerplate_ratio"),
         article_languages=_value_counts(column(articles, "language")),
@@ -245,14 +256,27 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 margin:2em auto;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1em;margin:1.2em 0 .4em}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ddd;padding:.2em .6em;text-align:left;
-vertical-align:top}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:.5em 0;max-width:100%}th,td{border:1px solid #ddd;padding:.2em .6em;
+text-align:left;vertical-align:top}td.id{overflow-wrap:anywhere}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdecea}.passed{color:#1a7f37}.failed-text{color:#c62828;font-weight:bold}
 summary{cursor:pointer;margin:.4em 0}
-.row{display:flex;flex-wrap:wrap;gap:2em}
+.row{display:flex;flex-wrap:wrap;gap:0 2em}.row>div{min-width:0;max-width:100%}
+body{overflow-wrap:break-word}
 svg.chart{display:block;margin:1em 0;max-width:100%;height:auto}.chart-title{font-weight:bold;font-size:13px}
 .tick{font-size:11px;fill:#444}.axis{stroke:#888;stroke-width:1}.bar{fill:#4a78b5}
 """.strip()
+
+
+# Where a long identifier may wrap on a narrow screen: after these characters (<wbr>), so that
+# expect_column_values_to_not_be_null or a/deep/path.html never widen the page. A token still
+# longer than LONG_TOKEN (a hash) may break anywhere (class "id").
+_JOINTS_RE = re.compile(r"([_/,.:=])(?=\S)")
+_TOKENS_RE = re.compile(r"[\s_/,.:=]+")
+LONG_TOKEN = 24
+
+
+def _breakable(text: str) -> str:
+    return _JOINTS_RE.sub(r"\1<wbr>", escape(text))
 
 
 def _cell(value) -> str:
@@ -262,7 +286,10 @@ def _cell(value) -> str:
         return f'<td class="num">{value}</td>'
     if isinstance(value, float):
         return f'<td class="num">{value:.3f}</td>'
-    return f"<td>{escape('' if value is None else str(value))}</td>"
+    text = "" if value is None else str(value)
+    long_token = max(map(len, _TOKENS_RE.split(text))) > LONG_TOKEN
+    opening = '<td class="id">' if long_token else "<td>"
+    return f"{opening}{_breakable(text)}</td>"
 
 
 def _html_table(headers: list[str], rows: list[list], row_classes: list[str] | None = None) -> str:
@@ -349,6 +376,7 @@ def render_html(facts: VersionFacts) -> str:
     manifest = facts.manifest
     title = f"Corpus version {facts.version_id}"
     entity_rows = [[e["canonical_name"], e["label"], e["n_mentions"], e["n_articles"]] for e in facts.top_entities]
+    number_rows = [[e["canonical_name"], e["label"], e["n_mentions"], e["n_articles"]] for e in facts.top_numbers]
     parts = [
         "<!doctype html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -358,7 +386,10 @@ def render_html(facts: VersionFacts) -> str:
         "<h2>Counts</h2>", _html_table(["what", "count"], [list(c) for c in facts.counts]),
         "<h2>Figures</h2>", *_plots(facts),
         "<h3>Most mentioned entities</h3>",
+        "<p>People, organisations, places, groups and other names; numbers and dates are below.</p>",
         _html_table(["entity", "label", "mentions", "articles"], entity_rows) if entity_rows else "<p>No entities.</p>",
+        f"<h3>Most mentioned numbers and dates (top {TOP_NUMBERS})</h3>",
+        _html_table(["text", "label", "mentions", "articles"], number_rows) if number_rows else "<p>None.</p>",
         *_quarantine_section(facts.quarantine, manifest.get("document_warnings", [])),
         *_validation_section(manifest),
         *_build_section(manifest),

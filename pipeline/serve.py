@@ -75,6 +75,18 @@ class LocalPrefectServer:
         self.startup_timeout_s = startup_timeout_s
         self.process: subprocess.Popen | None = None
 
+    def server_settings(self) -> dict[str, str]:
+        """Prefect settings for the server process, on top of our environment.
+
+        The UI asks GET /ui-settings where the API is, and the server answers with its
+        PREFECT_SERVER_UI_API_URL, which defaults to the default port (4200), not the one
+        passed to `prefect server start --port`: without it, every page of the UI says
+        "Can't connect to Server API".
+        """
+        return {"PREFECT_HOME": str(self.home), "PREFECT_SERVER_API_HOST": self.host,
+                "PREFECT_SERVER_API_PORT": str(self.port), "PREFECT_SERVER_UI_API_URL": self.api_url,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+
     def __enter__(self) -> "LocalPrefectServer":
         self.start()
         return self
@@ -84,9 +96,10 @@ class LocalPrefectServer:
 
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PREFECT_HOME": str(self.home),
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-        env.pop("PREFECT_API_URL", None)  # the server serves the API, it does not call one
+        env = {key: value for key, value in os.environ.items()
+               # The server serves the API, it does not call one; and the UI's API address is ours.
+               if key not in ("PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL")}
+        env.update(self.server_settings())
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(self.port)],

@@ -14,8 +14,9 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from prefect.context import get_run_context
 
 from pipeline.artifacts import EXPECTATIONS_KEY, QUARANTINE_KEY, SUMMARY_KEY, publish_artifacts
+from pipeline.entity_names import NAME_LABELS
 from pipeline.flows import corpus_flow
-from pipeline.report import REPORT_FILE, summary_markdown, write_report
+from pipeline.report import REPORT_FILE, collect, summary_markdown, write_report
 from pipeline.report_svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
 
 from conftest import SEEDS
@@ -41,6 +42,11 @@ def html(version_dir) -> str:
     return write_report(version_dir).read_text(encoding="utf-8")
 
 
+def plain(html: str) -> str:
+    """The page without its <wbr> (where long identifiers may wrap on a narrow screen)."""
+    return html.replace("<wbr>", "")
+
+
 def manifest_of(version_dir: Path) -> dict:
     return json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
 
@@ -59,6 +65,7 @@ def test_report_is_self_contained(html):
 
 
 def test_report_shows_every_expectation_and_quarantine_reason(version_dir, html):
+    html = plain(html)
     outcomes = manifest_of(version_dir)["validation"]["outcomes"]
     for outcome in outcomes:
         assert f"<td>{outcome['expectation']}</td>" in html
@@ -70,6 +77,7 @@ def test_report_shows_every_expectation_and_quarantine_reason(version_dir, html)
 
 
 def test_report_counts_match_the_tables(version_dir, html):
+    html = plain(html)
     manifest = manifest_of(version_dir)
     boilerplate = pd.read_parquet(version_dir / "boilerplate.parquet", columns=["kept"])
     catalog = pd.read_parquet(version_dir / "entity_catalog.parquet")
@@ -80,9 +88,31 @@ def test_report_counts_match_the_tables(version_dir, html):
                 "boilerplate blocks removed": int((~boilerplate.kept).sum())}
     for what, count in expected.items():
         assert f'<td>{what}</td><td class="num">{count}</td>' in html, what
-    top = catalog.sort_values(["n_mentions", "n_articles"], ascending=False).iloc[0]
+    named = catalog[catalog.label.isin(NAME_LABELS)]
+    top = named.sort_values(["n_mentions", "n_articles"], ascending=False).iloc[0]
     assert f"<td>{top.canonical_name}</td><td>{top.label}</td><td class=\"num\">{top.n_mentions}</td>" in html
     assert manifest["version_id"] in html and manifest["model"] in html and "<td>prefect</td>" in html
+
+
+def test_most_mentioned_entities_are_names_and_numbers_have_their_own_table(version_dir, html):
+    catalog = pd.read_parquet(version_dir / "entity_catalog.parquet")
+    numbers = catalog[~catalog.label.isin(NAME_LABELS)]
+    assert {"CARDINAL", "DATE", "ORDINAL"} <= set(numbers.label)  # the seeds have them: "two", "2019", "first"
+    facts = collect(version_dir)
+    assert len(facts.top_entities) == 20 and {e["label"] for e in facts.top_entities} <= NAME_LABELS
+    assert {e["label"] for e in facts.top_entities} >= {"PERSON", "ORG", "GPE", "NORP"}
+    assert facts.top_numbers and not {e["label"] for e in facts.top_numbers} & NAME_LABELS
+    top_number = numbers.sort_values(["n_mentions", "n_articles"], ascending=False).iloc[0]
+    assert facts.top_numbers[0]["canonical_name"] == top_number.canonical_name
+    chart = html[html.index('aria-label="Most mentioned entities'):]
+    chart, tables = chart[:chart.index("</svg>")], plain(html[html.index("<h3>Most mentioned entities"):])
+    entities_table = tables[:tables.index("<h3>Most mentioned numbers and dates")]
+    numbers_table = tables[len(entities_table):tables.index("<h2>Quarantine")]
+    for label in ("CARDINAL", "DATE", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "TIME"):
+        assert f"({label})" not in chart and f"<td>{label}</td>" not in entities_table
+    assert f"<td>{top_number.canonical_name}</td><td>{top_number.label}</td>" in numbers_table
+    summary = summary_markdown(version_dir)
+    assert "| CARDINAL |" not in summary and "| DATE |" not in summary
 
 
 def test_report_is_byte_identical_for_the_same_contents(version_dir, html, tmp_path):
