@@ -241,7 +241,7 @@ def test_html_keeps_story_and_metadata_and_lists_removed_chrome():
     removed = {b.text: b.reason for b in ex.removed_blocks}
     assert "* Home" in removed and "* World news" in removed  # list items rendered as a dump shows them
     assert "Copyright 2024 Prairie Ledger. All rights reserved." in removed
-    assert all("outside trafilatura main text" in reason for reason in removed.values())
+    assert all("outside trafilatura's main text" in reason for reason in removed.values())
     assert all(b.reason for b in ex.blocks)
     assert [b.index for b in ex.blocks] == list(range(len(ex.blocks)))
     # page order: nav before the story, footer after it

@@ -42,8 +42,7 @@ def _not_story(ln: Line) -> str:
     """Why a line of a clean text is not part of the story, or ""."""
     if READ_TIME.fullmatch(ln.text):
         return "reading time"
-    if ln.chrome in NOT_STORY_REASONS and not ln.ends_sentence or ln.chrome in ("cookie/consent notice",
-                                                                              "subscription plea", "newsletter box"):
+    if ln.chrome in NOT_STORY_REASONS:  # chrome vocabulary counts on short lines only (notices aside)
         return ln.chrome
     return ""
 
