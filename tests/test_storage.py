@@ -13,9 +13,10 @@ def tables(title: str = "One") -> dict:
     article = {"article_id": "a1", "source_path": "x.txt", "source_sha256": "0" * 64,
                "source_format": "text", "encoding": "utf-8", "title": title, "language": "en",
                "text": "Body.", "n_paragraphs": 1, "n_words": 1, "n_chars": 5,
-               "extractor": "x_v1", "boilerplate_ratio": 0.5, "content_sha256": "1" * 64,
+               "extractor": "x_v1", "input_kind": "clean_text", "boilerplate_ratio": 0.5, "content_sha256": "1" * 64,
                "english_share": 1.0, "paraphrase_score": 0.0, "paraphrase_traces": 0, "is_paraphrased": False,
-               "is_short": True, "is_mostly_boilerplate": False, "is_mostly_non_english": False}
+               "is_short": True, "is_mostly_boilerplate": False, "is_mostly_non_english": False,
+               "is_mostly_numbers": False}
     return {"articles": schema.to_arrow(schema.ARTICLES, [article]),
             "quarantine": schema.to_arrow(schema.QUARANTINE, [])}
 
