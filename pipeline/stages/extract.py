@@ -1,7 +1,7 @@
 """Extract stage: Source -> Extracted (metadata, and every block with keep/drop and a reason).
 
-First decide what the input is (`extract_kind`): HTML goes through trafilatura checked by our
-block classifier (`extract_html`); a plain-text page dump (a whole page with site chrome)
+First decide what the input is (`extract_kind`): HTML goes through trafilatura, its main text
+as it is (`extract_html`); a plain-text page dump (a whole page with site chrome)
 through our own classifier (`extract_dump`), because trafilatura keeps nearly all of a dump's
 chrome; a clean text (already an article) keeps all of its prose (`extract_clean`). When a
 classifier keeps nothing of a readable input, the input is treated as clean text rather
