@@ -132,8 +132,13 @@ def served(tmp_path_factory) -> Iterator[Served]:
 def show(page, url: str, *texts: str, shot: Path) -> str:
     """Open url, wait until every text is on the page, screenshot it; the page's text."""
     page.goto(url)
-    for text in texts:
-        page.get_by_text(text).first.wait_for(state="visible")
+    try:
+        for text in texts:
+            page.get_by_text(text).first.wait_for(state="visible")
+    except Exception as error:  # Playwright's timeout: say what the page showed instead
+        page.screenshot(path=str(shot))
+        raise AssertionError(f"{url}: {text!r} never showed; screenshot {shot}; the page's text:\n"
+                             f"{page.inner_text('body')[:3000]}") from error
     page.screenshot(path=str(shot))
     body = page.inner_text("body")
     for message in NO_API:
@@ -149,9 +154,19 @@ def test_the_servers_ui_settings_name_its_own_api(served):
 
 
 def test_the_printed_address_opens_a_dashboard_that_reaches_the_api(browser, served):
+    # The dashboard's own query for the past day's flow runs must answer with the run. (Its
+    # figures are not read: Prefect 3.8.8's v2 dashboard can show 0 while that query returns
+    # the run, so the text would test Prefect's rendering, not this project.)
     with opened(browser) as (page, requested, blocked):
-        show(page, served.ui_url, "Flow Runs", "1 total", shot=served.shots / "dashboard.png")
-        assert any(url.startswith(f"{served.api_url}/") for url in requested)
+        answers: list[str] = []
+        page.on("response", lambda response: answers.append(response.text())
+                if response.url == f"{served.api_url}/flow_runs/filter" and response.ok else None)
+        show(page, served.ui_url, "Flow Runs", "Task Runs", shot=served.shots / "dashboard.png")
+        for _ in range(60):
+            if any(served.flow_run_id in answer for answer in answers):
+                break
+            page.wait_for_timeout(1000)
+        assert any(served.flow_run_id in answer for answer in answers), answers
         assert not [url for url in requested if ":4200/" in url]
 
 
