@@ -120,6 +120,15 @@ def test_only_lines_that_are_not_the_story_go_each_with_a_reason():
     assert bow_prf(kept_text(ex), story).recall >= 0.99
 
 
+def test_a_clean_text_ending_in_a_comment_heading_loses_that_heading_only():
+    ex = extract(src(read_seed("001"), "001.txt"))  # a clean copy whose last line opens the comments
+    assert ex.input_kind == "clean_text"
+    assert {b.text: b.reason for b in ex.removed_blocks} == {
+        "Discussion about this post": "comment-section heading at the end"}
+    # Such a heading with story after it stays.
+    assert not extract(src(read_seed("002") + "\n\nComments\n\nThe vote is due on Friday.\n")).removed_blocks
+
+
 def test_latin1_and_mojibake_one_line_texts_decode_and_are_kept():
     latin1 = BRIEF.replace("percent", "per cent – déjà vu").encode("cp1252")
     text, encoding = decode(latin1)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from pipeline.records import Block, Extracted, Source
-from pipeline.stages.extract_features import AUTHOR, Line, analyse_lines, parse_date, split_blocks
+from pipeline.stages.extract_features import AUTHOR, COMMENT_SECTION, Line, analyse_lines, parse_date, split_blocks
 
-CLEAN_EXTRACTOR = "clean_text_v1"
+CLEAN_EXTRACTOR = "clean_text_v2"
 
 # The only chrome a clean text may lose: lines that are never the story's words.
 NOT_STORY_REASONS = frozenset({
@@ -63,6 +63,10 @@ def extract_clean_text(source: Source, kind_reason: str, blocks: list[str] | Non
         why = "no words" if ln.words == 0 else _not_story(ln)
         if why:
             role[ln.index], reason[ln.index] = "boilerplate", why
+
+    last = next((ln for ln in reversed(lines) if role[ln.index] == "body"), None)
+    if last is not None and COMMENT_SECTION.match(last.text):  # the text ends where its comments would start
+        role[last.index], reason[last.index] = "boilerplate", "comment-section heading at the end"
 
     title = author = date = None
     head = [ln for ln in lines[:HEAD_LINES] if role[ln.index] == "body"]

@@ -1,6 +1,6 @@
 """Block classifier for plain-text dumps of whole web pages (our own; trafilatura cannot do this).
 
-`dump_blocks_v2` combines two views of the page:
+`dump_blocks_v3` combines two views of the page:
 
 1. Hand rules (v1): each block is scored (long prose by its word count, chrome and
    boilerplate vocabulary negatively); the page's maximum-sum run of blocks is the story;
@@ -29,7 +29,7 @@ from pipeline.stages.extract_model import DumpModel, load_dump_model, model_dige
 from pipeline.textutil import count_words, word_key
 
 # Name, logic version and the model file's digest: lands in `articles.extractor`.
-DUMP_EXTRACTOR = f"dump_blocks_v2_model_{model_digest()}"
+DUMP_EXTRACTOR = f"dump_blocks_v3_model_{model_digest()}"
 
 __all__ = ["DUMP_EXTRACTOR", "extract_dump", "classify_lines", "hand_rules", "chrome_reason", "parse_date",
            "dump_lines"]
@@ -44,6 +44,12 @@ NOTICE_REASONS = frozenset(reason for _, reason in NOTICES)
 # A subheading ("What happens next", "Ingredients") is short and scores low on its own; between
 # two kept blocks it is part of the story.
 SUBHEADING_MAX_WORDS = 8
+# A short bullet that repeats a line dropped above is a menu printed twice; the model, which sees
+# its neighbours, can lift its last entry over the threshold when the story follows it at once.
+MENU_REPEAT_MAX_SCORE = 0.5
+# At most this many kept words after a comment-section or related-links heading, and they are
+# that section, not more story.
+SECTION_TAIL_MAX_WORDS = 40
 
 _READ_TIME = re.compile(r"\s*\d+\s*min(?:ute)?s?\.?\s+read\s*$", re.I)
 _COPYRIGHT_NAME = re.compile(
@@ -259,6 +265,7 @@ def classify_lines(lines: list[Line], model: DumpModel) -> list[tuple[bool, floa
     p2, hand_keep, hand_reason = model_scores(lines, model)
     out: list[tuple[bool, float, str]] = []
     seen: set[str] = set()
+    dropped: set[str] = set()
     for ln, p in zip(lines, p2.tolist()):
         key = word_key(ln.text)
         threshold = model.threshold
@@ -268,17 +275,43 @@ def classify_lines(lines: list[Line], model: DumpModel) -> list[tuple[bool, floa
             out.append((False, p, "no words"))
         elif p >= threshold and ln.words >= 6 and key in seen:
             out.append((False, p, "repeated block (already kept above)"))
+        elif p >= threshold and p < MENU_REPEAT_MAX_SCORE and ln.bullet and ln.words < 6 and not ln.ends_sentence \
+                and key in dropped:
+            # A menu printed twice: its second copy ends where the story starts.
+            out.append((False, p, f"repeats a menu entry dropped above (classifier {p:.2f})"))
         elif p >= threshold:
             out.append((True, p, f"story block (classifier {p:.2f})"))
             seen.add(key)
         else:
             out.append((False, p, _drop_reason(ln, hand_keep[ln.index], hand_reason[ln.index], p)))
+        if not out[-1][0]:
+            dropped.add(key)
+    _drop_trailing_section_headings(lines, out)
     for i in range(1, len(lines) - 1):
         ln = lines[i]
         if not out[i][0] and out[i - 1][0] and out[i + 1][0] and 1 <= ln.words <= SUBHEADING_MAX_WORDS \
                 and not ln.chrome and not ln.comment_header and not ln.bullet:
             out[i] = (True, out[i][1], f"short line between story blocks (subheading; classifier {out[i][1]:.2f})")
     return out
+
+
+def _drop_trailing_section_headings(lines: list[Line], out: list[tuple[bool, float, str]]) -> None:
+    """The story ended above a kept comment-section or related-links heading ("Leave a Reply",
+    "Discussion about this post") when little is kept after it: that heading and the rest go."""
+    kept_after = 0
+    for i in range(len(lines) - 1, -1, -1):
+        if not out[i][0]:
+            continue
+        if kept_after >= SECTION_TAIL_MAX_WORDS:
+            return
+        ln = lines[i]
+        if ln.story_end:
+            for j in range(i, len(lines)):
+                if out[j][0]:
+                    out[j] = (False, out[j][1], f"in the comment or related-links section after the story "
+                                                f"(classifier {out[j][1]:.2f})")
+            return
+        kept_after += ln.words
 
 
 def extract_dump(source: Source, model: DumpModel | None = None, lines: list[Line] | None = None,

@@ -89,6 +89,13 @@ _ANY_NOTICE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in NOTICES))
 _ANY_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p, _ in CHROME))
 
 # Whole lines that end the story: a comment section or the after-story link blocks.
+# The heading of a page's reader comments ("Discussion about this post", "Leave a Reply").
+COMMENT_SECTION = re.compile(
+    r"^(?:\d+\s+)?(?:comments?|reader comments|discussion(?: about this \w+)?)\s*:?$|"
+    r"^(?:leave a (?:reply|comment)|post a comment|add (?:a |your )?comment|join the (?:discussion|conversation)|"
+    r"comments are closed)\b",
+    re.I,
+)
 STORY_END = re.compile(
     r"^(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion(?: about this \w+)?|"
     r"related(?: posts| articles| stories| content| links)?|you (?:might|may) also like|"
@@ -125,6 +132,7 @@ DATE_PATTERNS = [
 ]
 AUTHOR = re.compile(r"^(?:by|author|written by|posted by|words by|story by)\s*:?\s+(.+)$", re.I)
 _PUNCTUATION = re.compile(r"[.,;:!?\"“”]")
+_DIGIT = re.compile(r"\d")  # decimal digits only; str.isdigit also takes "²" and the like
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*$")
 # A name alone on a line: "Hesham Zebida", "Derek Halpern", "@RyanShell", "Johan".
 _NAME_LIKE = re.compile(r"^(?:@\w+|[A-Z][\w'’.-]*)(?:\s+(?:[A-Z][\w'’.-]*|van|de|von|da|of|the))*$")
@@ -155,9 +163,12 @@ def chrome_reason(text: str, n_words: int | None = None) -> str:
     """Why a line looks like site chrome (a notice of any length; share bar, sign-in, copyright...
     on short lines only, so a story that mentions "share" keeps it), or ""."""
     n = count_words(text) if n_words is None else n_words
+    return _chrome_reason_low(text.lower(), n)
+
+
+def _chrome_reason_low(low: str, n: int) -> str:
     if n > MAX_NOTICE_WORDS:
         return ""
-    low = text.lower()
     if _ANY_NOTICE.search(low):
         for pattern, reason in _NOTICES_LOW:
             if pattern.search(low):
@@ -258,14 +269,17 @@ def analyse_lines(blocks: list[str]) -> list[Line]:
         content = BULLET.sub("", text, count=1) if bullet else text
         raw_tokens = WORD_RE.findall(content)
         n = len(raw_tokens)
+        low = content.lower()
         toks = [t.lower() for t in raw_tokens]
         stop = len([t for t in toks if t in STOPWORDS]) / n if n else 0.0
-        has_digit = any(c.isdigit() for c in content)
+        # The regex first, as it is quick; a line with no decimal digit may still hold a "²".
+        has_digit = _DIGIT.search(content) is not None or (
+            not content.isascii() and any(c.isdigit() for c in content))
         out.append(Line(
             index=i, text=text, words=n, stop_ratio=stop, bullet=bullet,
             ends_sentence=bool(_ENDS_SENTENCE.search(content)),
-            chrome=chrome_reason(content, n),
-            comment_header=n <= 20 and bool(_COMMENT_HEADER_LOW.search(content.lower())),
+            chrome=_chrome_reason_low(low, n),
+            comment_header=n <= 20 and bool(_COMMENT_HEADER_LOW.search(low)),
             story_end=bool(STORY_END.match(content)),
             repeats=counts[keys[i]],
             ellipsis=text.endswith(("…", "...")),
