@@ -25,7 +25,10 @@ from pipeline.stages.extract_model import load_dump_model, model_digest
 from pipeline.textutil import word_key
 
 # Name, logic version, trafilatura's version and our model's digest: lands in `articles.extractor`.
-HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v2_fallback_model_{model_digest()}"
+HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v3_fallback_model_{model_digest()}"
+# trafilatura's default caps a page's date at the day of the run (datetime.now()), so the same page
+# could get another date on another day; a fixed cap keeps the tables reproducible.
+DATE_PARAMS = {"original_date": True, "extensive_search": True, "max_date": "2099-12-31"}
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Elements whose boundaries start a new text block on the rendered page.
@@ -84,6 +87,7 @@ def extract_html(source: Source, model=None) -> Extracted:
     """trafilatura's main text as it is; every other rendered block listed as removed."""
     doc = trafilatura.bare_extraction(
         source.text, include_comments=False, with_metadata=True, include_tables=True, deduplicate=False,
+        date_extraction_params=DATE_PARAMS,
     )
     body_lines: list[str] = []
     title = author = date = site = url = None
