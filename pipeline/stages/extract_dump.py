@@ -128,7 +128,7 @@ def hand_rules(lines: list[Line]) -> tuple[list[bool], list[str], tuple[int, int
     reason = [""] * len(lines)
     seen: set[str] = set()
     for ln in lines:
-        i, key = ln.index, word_key(ln.text)
+        i, key = ln.index, ln.key
         if i < start:
             reason[i] = ln.chrome or "before the page's main run of prose"
         elif i >= end:
@@ -252,7 +252,8 @@ def _metadata(lines: list[Line], role: list[str], reason: list[str]) -> tuple[st
                 site = ln.text
                 break
     if site is not None:
-        brand = next((ln.index for ln in lines if word_key(ln.text) == word_key(site) and role[ln.index] == "boilerplate"),
+        site_key = word_key(site)
+        brand = next((ln.index for ln in lines if ln.key == site_key and role[ln.index] == "boilerplate"),
                      None)
         if brand is not None:
             role[brand], reason[brand] = "site", "site name"
@@ -267,7 +268,7 @@ def classify_lines(lines: list[Line], model: DumpModel) -> list[tuple[bool, floa
     seen: set[str] = set()
     dropped: set[str] = set()
     for ln, p in zip(lines, p2.tolist()):
-        key = word_key(ln.text)
+        key = ln.key
         threshold = model.threshold
         if ln.chrome:
             threshold = max(threshold, NOTICE_MIN_SCORE if ln.chrome in NOTICE_REASONS else CHROME_MIN_SCORE)

@@ -243,6 +243,7 @@ class Line:
 
     index: int
     text: str
+    key: str  # textutil.word_key(text): lines equal but for case and punctuation share it
     words: int
     stop_ratio: float
     bullet: bool
@@ -274,9 +275,9 @@ def analyse_lines(blocks: list[str]) -> list[Line]:
         stop = len([t for t in toks if t in STOPWORDS]) / n if n else 0.0
         # The regex first, as it is quick; a line with no decimal digit may still hold a "²".
         has_digit = _DIGIT.search(content) is not None or (
-            not content.isascii() and any(c.isdigit() for c in content))
+            not content.isascii() and any(map(str.isdigit, content)))
         out.append(Line(
-            index=i, text=text, words=n, stop_ratio=stop, bullet=bullet,
+            index=i, text=text, key=keys[i], words=n, stop_ratio=stop, bullet=bullet,
             ends_sentence=bool(_ENDS_SENTENCE.search(content)),
             chrome=_chrome_reason_low(low, n),
             comment_header=n <= 20 and bool(_COMMENT_HEADER_LOW.search(low)),
