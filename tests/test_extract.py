@@ -249,6 +249,16 @@ def test_html_keeps_story_and_metadata_and_lists_removed_chrome():
     assert idx["* Home"] < ex.body_blocks[0].index < idx["Privacy policy"]
 
 
+def test_html_page_date_does_not_depend_on_the_day_of_the_run():
+    # trafilatura's default drops a date after the day it runs; a page must get its date any day.
+    from datetime import date, timedelta
+
+    later = (date.today() + timedelta(days=400)).isoformat()
+    paras = "\n".join(f"<p>{p}</p>" for p in STORY if len(p.split()) > 10)
+    html = PAGE.format(paras=paras).replace("2024-03-05T08:00:00Z", f"{later}T08:00:00Z")
+    assert extract(src(html, fmt="html", path="x.html")).published_date == later
+
+
 def test_html_without_body_raises():
     html = ("<!DOCTYPE html><html><head><title>Gallery</title></head><body>"
             "<div><img src='a.jpg'><img src='b.jpg'></div><script>var x = 1;</script></body></html>")

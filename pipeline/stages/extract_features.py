@@ -88,7 +88,6 @@ _CHROME_LOW = [(re.compile(p.pattern), reason) for p, reason in CHROME]
 _ANY_NOTICE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in NOTICES))
 _ANY_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p, _ in CHROME))
 
-# Whole lines that end the story: a comment section or the after-story link blocks.
 # The heading of a page's reader comments ("Discussion about this post", "Leave a Reply").
 COMMENT_SECTION = re.compile(
     r"^(?:\d+\s+)?(?:comments?|reader comments|discussion(?: about this \w+)?)\s*:?$|"
@@ -96,6 +95,7 @@ COMMENT_SECTION = re.compile(
     r"comments are closed)\b",
     re.I,
 )
+# Whole lines that end the story: a comment section or the after-story link blocks.
 STORY_END = re.compile(
     r"^(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion(?: about this \w+)?|"
     r"related(?: posts| articles| stories| content| links)?|you (?:might|may) also like|"
