@@ -88,22 +88,19 @@ _CHROME_LOW = [(re.compile(p.pattern), reason) for p, reason in CHROME]
 _ANY_NOTICE = re.compile("|".join(f"(?:{p.pattern})" for p, _ in NOTICES))
 _ANY_CHROME = re.compile("|".join(f"(?:{p.pattern})" for p, _ in CHROME))
 
-# The heading of a page's reader comments ("Discussion about this post", "Leave a Reply").
-COMMENT_SECTION = re.compile(
-    r"^(?:\d+\s+)?(?:comments?|reader comments|discussion(?: about this \w+)?)\s*:?$|"
-    r"^(?:leave a (?:reply|comment)|post a comment|add (?:a |your )?comment|join the (?:discussion|conversation)|"
-    r"comments are closed)\b",
-    re.I,
-)
+# A comment section's heading ("Comments", "Discussion about this post") and its prompts ("Leave a Reply").
+_COMMENT_HEADINGS = r"comments?|reader comments|discussion(?: about this \w+)?"
+_COMMENT_PROMPTS = (r"leave a (?:reply|comment)|post a comment|add (?:a |your )?comment|"
+                    r"join the (?:discussion|conversation)|comments are closed")
+COMMENT_SECTION = re.compile(rf"^(?:\d+\s+)?(?:{_COMMENT_HEADINGS})\s*:?$|^(?:{_COMMENT_PROMPTS})\b", re.I)
 # Whole lines that end the story: a comment section or the after-story link blocks.
 STORY_END = re.compile(
-    r"^(?:\d+\s+)?(?:comments?|responses?|replies|reader comments|discussion(?: about this \w+)?|"
+    rf"^(?:\d+\s+)?(?:{_COMMENT_HEADINGS}|responses?|replies|"
     r"related(?: posts| articles| stories| content| links)?|you (?:might|may) also like|"
     r"recommended(?: posts| for you| stories| reading)?|popular posts|most popular|more stories|"
     r"about the author|share this(?: article| story| post)?|previous (?:article|post)|next (?:article|post))"
     r"(?:\s*\(\d+\))?\s*:?$|"
-    r"^(?:leave a (?:reply|comment)|post a comment|add (?:a |your )?comment|join the (?:discussion|conversation)|"
-    r"comments are closed|\d+ (?:comments?|responses?|replies) (?:to|on)\b)",
+    rf"^(?:{_COMMENT_PROMPTS}|\d+ (?:comments?|responses?|replies) (?:to|on)\b)",
     re.I,
 )
 

@@ -65,7 +65,6 @@ class TreeEnsemble:
                 if lo >= 0:
                     slot[lo], slot[hi] = len(feature) + len(order), len(feature) + len(order) + 1
                     order += [lo, hi]
-            base = len(feature)
             feature += [0] * len(order)
             threshold += [np.inf] * len(order)
             left += [0] * len(order)
@@ -76,7 +75,6 @@ class TreeEnsemble:
                     feature[k], threshold[k], left[k] = t["feature"][j], t["threshold"][j], slot[t["left"][j]]
                 else:
                     left[k], value[k] = k, t["value"][j]
-            assert len(feature) == base + len(order)
         return cls(tuple(data["features"]), float(data["prior"]), float(data["rate"]), int(data["depth"]),
                    np.array(roots, np.int64), np.array(feature, np.int64), np.array(threshold, np.float64),
                    np.array(left, np.int64), np.array(value, np.float64))
