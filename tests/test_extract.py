@@ -124,6 +124,18 @@ def test_menu_repeated_twice_and_no_year_from_story_as_date():
     assert ex.published_date is None  # "in 2019" inside the prose is not a publication date
 
 
+def test_a_text_browsers_image_placeholder_is_never_the_headline():
+    # lynx and w3m print an image as its file name in brackets, often right above the story.
+    # The classifier may keep the placeholder with the story (as on a lynx dump of an AP page).
+    from pipeline.stages.extract_dump import _metadata, dump_lines
+
+    lines = dump_lines("\n\n".join(["* Home", "Steppe farmers turn to solar pumps",
+                                      "[solar-pump-steppe_620x350.jpg]", *STORY]) + "\n")
+    role = ["boilerplate", "boilerplate"] + ["body"] * (len(lines) - 2)
+    title, *_ = _metadata(lines, role, [""] * len(lines))
+    assert title == "Steppe farmers turn to solar pumps"
+
+
 def test_comment_section_after_story_is_dropped():
     comments = [
         "3 Comments",

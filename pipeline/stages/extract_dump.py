@@ -51,6 +51,8 @@ MENU_REPEAT_MAX_SCORE = 0.5
 # that section, not more story.
 SECTION_TAIL_MAX_WORDS = 40
 
+# A line of nothing but bracketed names is a text browser's stand-in for images or links ("[photo_620x350.jpg]").
+_PLACEHOLDER = re.compile(r"(?:\[[^\]]*\]\s*)+")
 _READ_TIME = re.compile(r"\s*\d+\s*min(?:ute)?s?\.?\s+read\s*$", re.I)
 _COPYRIGHT_NAME = re.compile(
     r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?[,.]?\s*"
@@ -223,7 +225,7 @@ def _metadata(lines: list[Line], role: list[str], reason: list[str]) -> tuple[st
         for i in head:
             ln = lines[i]
             if role[i] in ("author", "date") or ln.bullet or ln.chrome or ln.comment_header or ln.has_date \
-                    or not 3 <= ln.words <= 25:
+                    or not 3 <= ln.words <= 25 or _PLACEHOLDER.fullmatch(ln.text):
                 continue
             if ln.text.endswith((".", ",", ";")) and not ln.ellipsis:
                 continue
