@@ -21,8 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/pipeline run --seeds $(SEEDS) --data $(DATA)
 
+# Two workers (pytest-xdist), one test file each at a time: most of the time goes to real servers,
+# a browser and pipeline runs in subprocesses, so two run side by side even on two cores.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/extraction.py

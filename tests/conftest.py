@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# `make test` runs the suite in two pytest-xdist workers. Flows run in-process start Prefect's
+# temporary server on PREFECT_HOME's database; each worker gets its own home so the two servers
+# never share one SQLite file. Set before anything imports Prefect.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix=f"prefect-home-{os.environ['PYTEST_XDIST_WORKER']}-")
 
 import pytest
 
