@@ -388,6 +388,18 @@ def test_wrapped_lines_are_joined_into_paragraphs():
     assert [b.text for b in ex.body_blocks] == STORY
 
 
+def test_wrapped_prose_is_joined_below_a_deeply_indented_menu():
+    # lynx indents nested lists by 15 columns: menu entries reach the wrap width's 60% with the
+    # indent, but they are not text that was wrapped, so they do not hide the wrapped prose.
+    menu = [" " * 15 + "o " + f"New ways to store power in {w} regions"
+            for w in ("northern", "southern", "eastern", "western", "central", "coastal", "remote", "upland",
+                      "lowland", "river", "steppe", "mountain", "desert", "forest", "island", "border")]
+    prose = ["\n".join("   " + line for line in textwrap.wrap(p, 72)) for p in STORY]
+    blocks = split_blocks("\n".join(menu) + "\n\n" + "\n\n".join(prose) + "\n")
+    for paragraph in STORY:
+        assert paragraph in blocks
+
+
 def test_unwrapped_dumps_keep_one_block_per_line():
     # A dump whose long lines are not wrapped (inscriptis, a browser's copy) is never re-joined.
     for prefix in ("000", "002"):

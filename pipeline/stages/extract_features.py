@@ -197,7 +197,8 @@ def _wrap_width(lines: list[str]) -> int | None:
         first = nxt.split()[0] if nxt.split() else ""
         if cur.strip() and first and len(cur.rstrip()) + 1 + len(first) > width and len(cur.rstrip()) >= 0.6 * width:
             filled += 1
-    long_lines = sum(1 for n in lengths if n >= 0.6 * width)
+    # Text long enough to have been wrapped; a menu indented deep (lynx's nested lists) is not.
+    long_lines = sum(1 for ln in lines if len(ln.strip()) >= 0.6 * width)
     return width if filled >= 5 and filled >= 0.3 * long_lines else None
 
 
