@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 # `make test` runs the suite in two pytest-xdist workers. Flows run in-process start Prefect's
-# temporary server on PREFECT_HOME's database; each worker gets its own home so the two servers
-# never share one SQLite file. Set before anything imports Prefect.
+# temporary server on PREFECT_HOME's database; each worker gets its own home (removed when the
+# worker exits) so the two servers never share one SQLite file. Set before anything imports Prefect.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix=f"prefect-home-{os.environ['PYTEST_XDIST_WORKER']}-")
+    atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 
 import pytest
 

@@ -3,6 +3,7 @@ classifier on HTML."""
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from pipeline.stages.extract_features import split_blocks
 from pipeline.stages.extract_html import render_blocks
 from pipeline.textmetrics import bow_f1, bow_prf
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from conftest import SEEDS, SHARED
+
 DUMPS = Path(__file__).resolve().parent / "data" / "dumps"
 
 STORY = [
@@ -153,14 +155,12 @@ def test_comment_section_after_story_is_dropped():
     assert [b.text for b in ex.body_blocks] == STORY
 
 
-MORE_PAGES = Path(__file__).resolve().parents[2] / "shared" / "boilerplate-more" / "pages.tar.xz"
+MORE_PAGES = SHARED / "boilerplate-more" / "pages.tar.xz"
 
 
 @pytest.fixture(scope="module")
 def more_pages(tmp_path_factory) -> Path:
     """Two held-out boilerplate-more pages (dump and gold), unpacked from the archive in ../shared."""
-    import subprocess
-
     out = tmp_path_factory.mktemp("more")
     members = [f"pages/dragnet_{n}.{kind}.txt" for n in ("R170", "R604") for kind in ("dump", "gold")]
     subprocess.run(["tar", "-xJf", str(MORE_PAGES), "-C", str(out), *members], check=True)
