@@ -43,22 +43,22 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from entity_gold import EVAL_LABELS, Gold, load_gold, mention_prf, pair_prf  # noqa: E402
+from entity_gold import EVAL_LABELS, Gold, load_gold, mention_prf, pair_prf, resolved_mentions  # noqa: E402
 
-from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.documents import prepare_document  # noqa: E402
-from pipeline.entity_names import clean_name, load_aliases, name_key  # noqa: E402
-from pipeline.records import Article  # noqa: E402
-from pipeline.stages import resolve, tag  # noqa: E402
-from pipeline.textutil import count_words, short_id  # noqa: E402
+from pipeline.core.config import PipelineConfig  # noqa: E402
+from pipeline.core.records import Article  # noqa: E402
+from pipeline.core.textutil import count_words, short_id  # noqa: E402
+from pipeline.stages.entities import resolve, tag  # noqa: E402
+from pipeline.stages.entities.names import clean_name, load_aliases, name_key  # noqa: E402
+from pipeline.stages.prepare import Prepared, prepare_document  # noqa: E402
 
 SEEDS = REPO / "seeds"
 GENERIC_ONLY = {"PERSON", "ORG", "GPE", "LOC", "FAC"}  # named [[entity]] entries dropped
 
 
 def load_articles(config: PipelineConfig) -> list[Article]:
-    articles = [prepare_document(SEEDS, p.name, config) for p in sorted(SEEDS.glob("*.txt"))]
-    return [a for a in articles if isinstance(a, Article)]
+    prepared = [prepare_document(SEEDS, p.name, config) for p in sorted(SEEDS.glob("*.txt"))]
+    return [p.article for p in prepared if isinstance(p, Prepared)]
 
 
 def bare_model(config: PipelineConfig):
@@ -81,7 +81,7 @@ def bare_mentions(nlp, articles: list[Article], config: PipelineConfig) -> list[
 
 def ours(articles: list[Article], config: PipelineConfig, aliases) -> list[tuple]:
     layer = tag.DomainLayer(tag.load_model(config.spacy_model), aliases, config.distinctive_name_max_zipf)
-    mentions = resolve.resolve(tag.tag_with(articles, config, layer), config, aliases)
+    mentions, _ = resolved_mentions(tag.tag(articles, config, layer), config, aliases)
     return [(m.article_id, m.paragraph_index, m.char_start, m.char_end, m.label, m.entity_id, m)
             for m in mentions]
 
@@ -131,7 +131,7 @@ def speed(articles: list[Article], config: PipelineConfig, nlp_bare, rounds: int
 
     def run_ours() -> None:
         clean_name.cache_clear(), name_key.cache_clear()  # as cold as a real run's resolution
-        resolve.resolve(tag.tag(corpus, config), config)
+        resolved_mentions(tag.tag(corpus, config), config)
 
     def timed(fn) -> tuple[float, float]:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -156,7 +156,7 @@ def speed(articles: list[Article], config: PipelineConfig, nlp_bare, rounds: int
 
 
 def audit(config: PipelineConfig) -> None:
-    from pipeline.records import Block, Extracted, Source
+    from pipeline.core.records import Block, Extracted, Source
     from pipeline.stages.normalize import NormalizationError, normalize
 
     pages = sorted((REPO.parent / "shared" / "boilerplate-dev").glob("*.gold.txt"))
@@ -169,7 +169,7 @@ def audit(config: PipelineConfig) -> None:
                                                 "gold", blocks), config))
         except NormalizationError:
             continue
-    mentions = resolve.resolve(tag.tag(articles, config), config)
+    mentions, _ = resolved_mentions(tag.tag(articles, config), config)
     links: dict[tuple, set] = defaultdict(set)
     for m in mentions:
         if m.resolution in (resolve.FUZZY, resolve.SURNAME):

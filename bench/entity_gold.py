@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.config import PipelineConfig
-    from pipeline.records import Article
+    from pipeline.core.config import PipelineConfig
+    from pipeline.core.records import Article, Mention
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO / "tests" / "data" / "entities_gold"
@@ -166,3 +166,21 @@ class Gold:
         items = {r[:5] for r in rows if r[:2] in self.scope and r[4] in EVAL_LABELS}
         ids = {r[:4]: r[5] for r in rows if r[:2] in self.scope and r[4] in EVAL_LABELS}
         return items, ids
+
+
+def resolved_mentions(mentions: list["Mention"], config: "PipelineConfig", aliases=None,
+                      articles: list["Article"] = ()) -> tuple[list["Mention"], list[dict]]:
+    """The mentions, in their order, as the run's resolve stage resolves them; and the catalog rows."""
+    import pyarrow as pa
+
+    from pipeline.core.records import Mention
+    from pipeline.stages.entities import resolve, tag
+
+    published = {a.article_id: a.published_date for a in articles}
+    entities, catalog = resolve.resolve_mentions(pa.Table.from_batches([tag.mention_batch(mentions)]), published,
+                                                 config, aliases)
+    key = ("article_id", "paragraph_index", "char_start", "char_end", "label", "text")
+    by_key = {tuple(row[k] for k in key): Mention(**row) for row in entities.to_pylist()}
+    if not len(by_key) == len(mentions) == entities.num_rows:
+        raise ValueError("two mentions share a span, label and text")
+    return [by_key[tuple(getattr(m, k) for k in key)] for m in mentions], catalog.to_pylist()

@@ -33,15 +33,15 @@ sys.path.insert(0, str(REPO / "bench"))
 from clean_layouts import LAYOUTS  # noqa: E402
 from dump_perturb import PERTURBATIONS, interrupt_story  # noqa: E402
 from extraction_data import kept_text  # noqa: E402
-from extraction_sets import load_part, renderers_available, rendered_dump  # noqa: E402
+from extraction_sets import load_part, rendered_dump, renderers_available  # noqa: E402
 
-from pipeline.records import Source  # noqa: E402
-from pipeline.stages.extract import ExtractionError, extract  # noqa: E402
-from pipeline.stages.extract_dump import extract_dump  # noqa: E402
-from pipeline.stages.extract_features import split_blocks  # noqa: E402
-from pipeline.stages.extract_model import dump_model_from_dict, load_dump_model  # noqa: E402
-from pipeline.textmetrics import PRF, bow_prf  # noqa: E402
-from pipeline.textutil import count_words  # noqa: E402
+from pipeline.core.records import Source  # noqa: E402
+from pipeline.core.textutil import count_words  # noqa: E402
+from pipeline.stages.extract.dispatch import ExtractionError, extract  # noqa: E402
+from pipeline.stages.extract.dump import extract_dump  # noqa: E402
+from pipeline.stages.extract.features import split_blocks  # noqa: E402
+from pipeline.stages.extract.metrics import PRF, bow_prf  # noqa: E402
+from pipeline.stages.extract.model import dump_model_from_dict, load_dump_model  # noqa: E402
 
 SEEDS = REPO / "seeds"
 LORO_CACHE = REPO / "build" / "loro"
@@ -115,7 +115,7 @@ def loro_model(left_out: str | None, renderers: tuple[str, ...], every: int = 1)
     others = tuple(r for r in renderers if r != left_out)
     key = hashlib.sha1((f"{left_out}|{','.join(others)}|{every}|" +
                         (REPO / "bench" / "train_dump_model.py").read_text() +
-                        (REPO / "pipeline" / "stages" / "extract_features.py").read_text()).encode()).hexdigest()[:12]
+                        (REPO / "pipeline" / "stages" / "extract" / "features.py").read_text()).encode()).hexdigest()[:12]
     path = LORO_CACHE / f"without-{left_out or 'none'}-{key}.json"
     if not path.exists():
         print(f"  training on {len(train_pages)} pages without {left_out or 'no renderer'} ...", flush=True)

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.textutil import WORD_RE
+from pipeline.core.textutil import WORD_RE
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "boilerplate-dev"

@@ -21,7 +21,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from extraction_data import DATA as DEV, REPO, Page, load_pages, read_split
+from extraction_data import DATA as DEV
+from extraction_data import REPO, Page, load_pages, read_split
 
 MORE = REPO.parent / "shared" / "boilerplate-more"
 MORE_PAGES = REPO / "build" / "boilerplate-more" / "pages"

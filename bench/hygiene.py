@@ -29,15 +29,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from make_spun_set import (DEFAULT_BOILERPLATE_DEV, LabelledDocument, labelled_documents,  # noqa: E402
-                           seed_articles, split_of)
-from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.paraphrase import traces_per_text  # noqa: E402
-from pipeline.records import Article, Source  # noqa: E402
-from pipeline.stages import dedupe, hygiene  # noqa: E402
-from pipeline.stages.extract_dump import extract_dump  # noqa: E402
+from make_spun_set import DEFAULT_BOILERPLATE_DEV, LabelledDocument, labelled_documents, seed_articles, split_of  # noqa: E402
+
+from pipeline.core.config import PipelineConfig  # noqa: E402
+from pipeline.core.records import Article, Source  # noqa: E402
+from pipeline.core.textutil import WORD_RE, count_words  # noqa: E402
+from pipeline.stages.extract.dump import extract_dump  # noqa: E402
+from pipeline.stages.hygiene import dedupe  # noqa: E402
+from pipeline.stages.hygiene import signals as hygiene
+from pipeline.stages.hygiene.paraphrase import traces_per_text  # noqa: E402
 from pipeline.stages.normalize import normalize  # noqa: E402
-from pipeline.textutil import WORD_RE, count_words  # noqa: E402
 
 # Threshold choice: no clean tune document flagged. Spun articles are rare in a real corpus,
 # so even 1% of clean articles flagged would outnumber the true finds.
@@ -216,7 +217,7 @@ def dump_articles(data_dir: Path, names: list[str], config: PipelineConfig) -> d
 
 def gold_articles(data_dir: Path, names: list[str], config: PipelineConfig) -> dict[str, Article]:
     """The human gold text of each page as an Article (one block per gold paragraph)."""
-    from pipeline.records import Block, Extracted
+    from pipeline.core.records import Block, Extracted
 
     out = {}
     for name in names:

@@ -25,9 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.flows import corpus_flow  # noqa: E402
-from pipeline.run import RunSummary  # noqa: E402
 from synthetic import document_pool, write_corpus  # noqa: E402
+
+from pipeline.orchestration.flow import corpus_flow  # noqa: E402
+from pipeline.reporting.summary import RunSummary  # noqa: E402
 
 
 def timed_run(seeds: Path, data: Path) -> tuple[float, RunSummary]:
@@ -59,8 +60,9 @@ def main() -> None:
     print(f"{'N':>7}  {'run':<20} {'seconds':>8}  {'extract+normalize':>22}  {'tag':>22}  {'articles':>8}")
     for n, rows in results.items():
         for name, seconds, summary in rows:
-            share = summary.prepared.processed / max(1, summary.n_inputs)
-            print(f"{n:>7}  {name:<20} {seconds:>8.1f}  {str(summary.prepared):>22}  {str(summary.tagged):>22}"
+            prepared, tagged = summary.counts["prepare"], summary.counts["tag"]
+            share = prepared.processed / max(1, summary.n_inputs)
+            print(f"{n:>7}  {name:<20} {seconds:>8.1f}  {str(prepared):>22}  {str(tagged):>22}"
                   f"  {summary.n_articles:>8}   ({share:.2%} of inputs processed)")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process (all runs): {peak_mib:,.0f} MiB")

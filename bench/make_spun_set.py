@@ -32,10 +32,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.documents import prepare_document  # noqa: E402
-from pipeline.records import Article  # noqa: E402
-from pipeline.textutil import count_words  # noqa: E402
+from pipeline.core.config import PipelineConfig  # noqa: E402
+from pipeline.core.records import Article  # noqa: E402
+from pipeline.core.textutil import count_words  # noqa: E402
+from pipeline.stages.prepare import Prepared, prepare_document  # noqa: E402
 
 MIN_PARAGRAPH_WORDS = 40
 SPIN_RATES = (0.3, 0.7, 1.0)
@@ -638,8 +638,8 @@ def seed_articles(seeds_dir: Path, config: PipelineConfig | None = None) -> dict
     articles = {}
     for path in sorted(seeds_dir.glob("[0-9][0-9][0-9]_*")):
         outcome = prepare_document(seeds_dir, path.name, config)
-        if isinstance(outcome, Article):
-            articles[path.name[:3]] = outcome
+        if isinstance(outcome, Prepared):
+            articles[path.name[:3]] = outcome.article
     return articles
 
 

@@ -56,9 +56,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make `bench` and `pipeline` importable
     sys.path.insert(0, str(REPO))
 
-from bench.extraction_data import DATA as DEV_DATA  # noqa: E402
 from bench.extraction_data import Page, load_pages  # noqa: E402
-from pipeline.textutil import WORD_RE  # noqa: E402
+from pipeline.core.textutil import WORD_RE  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 MORE_DATA = SHARED / "boilerplate-more"

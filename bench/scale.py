@@ -42,13 +42,20 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.documents import Prepared  # noqa: E402
-from pipeline.records import Article  # noqa: E402
-from pipeline.shard_tasks import ShardArticles, prepare_shard, signals_shard, tag_shard  # noqa: E402
-from pipeline.stages import ingest, tag  # noqa: E402
-from pipeline.textutil import count_words  # noqa: E402
 from synthetic import document_pool, write_corpus  # noqa: E402
+
+from pipeline.core.config import PipelineConfig  # noqa: E402
+from pipeline.core.records import Article  # noqa: E402
+from pipeline.core.stage import SourceRef  # noqa: E402
+from pipeline.core.textutil import count_words  # noqa: E402
+from pipeline.stages import ingest  # noqa: E402
+from pipeline.stages.entities import tag  # noqa: E402
+from pipeline.stages.entities.tag import TAG  # noqa: E402
+from pipeline.stages.hygiene.signals import SIGNALS  # noqa: E402
+from pipeline.stages.prepare import (
+    PREPARE,  # noqa: E402
+    Prepared,  # noqa: E402
+)
 
 BASELINE_DOCUMENTS = 1000
 MIB = 1024 * 1024
@@ -137,14 +144,14 @@ def _bare_worker_start(seeds: str, ready) -> None:
 
 def _bare_prepare(job: tuple[str, list[str]]) -> list[Article]:
     seeds, paths = job
-    outcomes = prepare_shard.fn(seeds, paths, PipelineConfig())
+    outcomes = PREPARE.run([SourceRef(seeds, path) for path in paths], PipelineConfig())
     return [outcome.article for outcome in outcomes if isinstance(outcome, Prepared)]
 
 
 def _bare_tag(articles: list[Article]) -> None:
-    shard, config = ShardArticles(articles), PipelineConfig()
-    tag_shard.fn(shard, config)
-    signals_shard.fn(shard, config)
+    config = PipelineConfig()
+    TAG.run(articles, config)
+    SIGNALS.run(articles, config)
 
 
 def bare_stages_seconds(seeds: Path, paths: list[str], workers: int) -> tuple[float, float]:

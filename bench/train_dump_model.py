@@ -40,17 +40,22 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from clean_layouts import LAYOUTS  # noqa: E402
 from dump_perturb import interrupt_story  # noqa: E402
 from extraction_data import folds, line_labels  # noqa: E402
-from clean_layouts import LAYOUTS  # noqa: E402
-from extraction_sets import load_part, renderers_available, rendered_dump  # noqa: E402
+from extraction_sets import load_part, rendered_dump, renderers_available  # noqa: E402
 
-from pipeline.stages.extract_dump import hand_rules  # noqa: E402
-from pipeline.stages.extract_kind import KIND_FEATURES, kind_features  # noqa: E402
-from pipeline.stages.extract_features import (  # noqa: E402
-    CONTEXT_NAMES, FEATURE_NAMES, analyse_lines, block_features, context_features, split_blocks,
+from pipeline.stages.extract.dump import hand_rules  # noqa: E402
+from pipeline.stages.extract.features import (  # noqa: E402
+    CONTEXT_NAMES,
+    FEATURE_NAMES,
+    analyse_lines,
+    block_features,
+    context_features,
+    split_blocks,
 )
-from pipeline.stages.extract_model import DUMP_MODEL_PATH, dump_model_from_dict  # noqa: E402
+from pipeline.stages.extract.kind import KIND_FEATURES, kind_features  # noqa: E402
+from pipeline.stages.extract.model import DUMP_MODEL_PATH, dump_model_from_dict  # noqa: E402
 
 PARAMS = dict(max_iter=120, max_depth=4, max_leaf_nodes=12, learning_rate=0.1, min_samples_leaf=40,
               l2_regularization=1.0, early_stopping=False, random_state=0)

@@ -20,6 +20,6 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from pipeline.loading import load, table_path  # noqa: E402
+from pipeline.storage.loading import load, table_path  # noqa: E402
 
 __all__ = ["load", "table_path"]

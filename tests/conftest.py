@@ -15,9 +15,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 import pytest
 
-from pipeline.config import PipelineConfig
-from pipeline.documents import prepare_document
-from pipeline.records import Article
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article
+from pipeline.stages.prepare import Prepared, prepare_document
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -39,7 +39,29 @@ def seed_articles() -> dict[str, Article]:
     """Each seed through ingest, extract and normalize with the default config, by prefix ("000")."""
     out = {}
     for path in sorted(SEEDS.glob("*.txt")):
-        article = prepare_document(SEEDS, path.name, PipelineConfig())
-        assert isinstance(article, Article), article
-        out[path.name[:3]] = article
+        prepared = prepare_document(SEEDS, path.name, PipelineConfig())
+        assert isinstance(prepared, Prepared), prepared
+        out[path.name[:3]] = prepared.article
     return out
+
+
+@pytest.fixture(scope="session")
+def published_seeds(tmp_path_factory) -> Path:
+    """The seeds through a real flow run (in-process, once per test worker): its DATA folder.
+    Tests that read the published tables share it and must not change it."""
+    from pipeline.orchestration.flow import corpus_flow
+
+    data = tmp_path_factory.mktemp("published-seeds") / "data"
+    summary = corpus_flow(seeds_dir=str(SEEDS), data_dir=str(data))
+    assert summary.ok, summary.lines()
+    return data
+
+
+@pytest.fixture(scope="session")
+def seed_tables(published_seeds) -> dict:
+    """The published seed tables as Arrow tables, by name."""
+    import pyarrow.parquet as pq
+
+    from pipeline.core.schema import TABLES
+
+    return {name: pq.read_table(published_seeds / "latest" / f"{name}.parquet") for name in TABLES}

@@ -23,7 +23,6 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import SEEDS
 from test_serve import running_pipeline, wait_for
 
@@ -101,7 +100,7 @@ def served(tmp_path_factory) -> Iterator[Served]:
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pipeline.artifacts import SUMMARY_KEY
+    from pipeline.orchestration.artifacts import SUMMARY_KEY
 
     root = tmp_path_factory.mktemp("browser")
     seeds, data = shutil.copytree(SEEDS, root / "seeds"), root / "data"

@@ -1,4 +1,5 @@
-from pipeline.cli import EXIT_IO_ERROR, EXIT_USAGE, main
+from pipeline.cli import main
+from pipeline.cli.options import EXIT_IO_ERROR, EXIT_USAGE
 
 
 def test_missing_seeds_folder_is_a_usage_error(tmp_path, capsys):

@@ -6,11 +6,12 @@ import shutil
 from dataclasses import replace
 
 from conftest import SEEDS
-from pipeline.config import PipelineConfig
-from pipeline.documents import prepare_document
-from pipeline.records import Article, Block, Extracted, Source
-from pipeline.stages import dedupe
+
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article, Block, Extracted, Source
+from pipeline.stages.hygiene import dedupe
 from pipeline.stages.normalize import normalize
+from pipeline.stages.prepare import prepare_document
 
 CONFIG = PipelineConfig()
 
@@ -118,7 +119,7 @@ def test_identical_files_in_the_seed_folder_are_one_cluster(tmp_path, seed_artic
     original = next(SEEDS.glob("002_*.txt"))
     shutil.copy(original, seeds / original.name)
     shutil.copy(original, seeds / "copy_of_002.txt")
-    articles = [prepare_document(seeds, name, CONFIG) for name in (original.name, "copy_of_002.txt")]
+    articles = [prepare_document(seeds, name, CONFIG).article for name in (original.name, "copy_of_002.txt")]
     clusters = _clusters(articles)
     assert {i.similarity for i in clusters.values()} == {1.0}
     # "0..." sorts before "c...": the seed file represents its copy.

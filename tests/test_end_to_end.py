@@ -10,14 +10,13 @@ import sys
 import duckdb
 import pandas as pd
 import pytest
+from conftest import REPO, SEEDS
 
 import pipeline
 from pipeline.cli import main as cli_main
-from pipeline.flows import corpus_flow
-from pipeline.schema import TABLES
-from pipeline.textmetrics import bow_f1
-
-from conftest import REPO, SEEDS
+from pipeline.core.schema import TABLES
+from pipeline.orchestration.flow import corpus_flow
+from pipeline.stages.extract.metrics import bow_f1
 
 # Seed 001 is a clean copy of the story in the page dump 000: extraction must recover it.
 SEED_000_VS_001_MIN_F1 = 0.95

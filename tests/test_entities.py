@@ -1,5 +1,5 @@
 """Canonical entities: spelling variants share an id, different people never do, ids are stable,
-the hand gold's quality floors hold, and the README's entity queries run on real tables."""
+the hand gold's quality floors hold, and the documented entity queries run on real tables."""
 from __future__ import annotations
 
 import re
@@ -9,21 +9,18 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-
-from pipeline import schema
-from pipeline.config import PipelineConfig
-from pipeline.corpus import build_tables
-from pipeline.documents import prepare_document
-from pipeline.entity_names import PersonName, load_aliases, name_key, same_person
-from pipeline.records import Article, Block, Extracted, Mention, Source
-from pipeline.stages import resolve, tag
-from pipeline.stages.normalize import normalize
-
 from conftest import REPO, SEEDS
 
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article, Block, Extracted, Mention, Source
+from pipeline.stages.entities import resolve, tag
+from pipeline.stages.entities.names import PersonName, load_aliases, name_key, same_person
+from pipeline.stages.normalize import normalize
+from pipeline.stages.prepare import Prepared, prepare_document
+
 sys.path.insert(0, str(REPO / "bench"))
+import entity_gold  # noqa: E402
 from entity_gold import EVAL_LABELS, Gold, load_gold, mention_prf, pair_prf  # noqa: E402
 
 CONFIG = PipelineConfig()
@@ -44,7 +41,7 @@ SEED_VARIANTS = {
 @pytest.fixture(scope="module")
 def seed_articles() -> list[Article]:
     prepared = [prepare_document(SEEDS, p.name, CONFIG) for p in sorted(SEEDS.glob("*.txt"))]
-    return [a for a in prepared if isinstance(a, Article)]
+    return [p.article for p in prepared if isinstance(p, Prepared)]
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +59,10 @@ def person(article_id: str, paragraph: int, text: str) -> Mention:
     return Mention(article_id, paragraph, 0, len(text), text, "PERSON", text, "")
 
 
+def resolved_mentions(mentions: list[Mention], aliases=None, articles: list[Article] = ()):
+    return entity_gold.resolved_mentions(mentions, CONFIG, aliases, articles)
+
+
 def ids_by_text(mentions: list[Mention]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for m in mentions:
@@ -77,7 +78,7 @@ def test_seed_variants_share_an_id_and_different_people_do_not(seed_articles, ta
     entries = load_aliases(CONFIG.entity_aliases)
     if aliases == "rules only":  # no person in the alias file: the spelling rules must do it
         entries = entries.without_labels({"PERSON"})
-    resolved = resolve.resolve(tagged, CONFIG, entries)
+    resolved, _ = resolved_mentions(tagged, entries)
     persons = [m for m in resolved if m.label == "PERSON"]
     ids = {}
     for who, spellings in SEED_VARIANTS.items():
@@ -102,7 +103,7 @@ def test_seed_variants_share_an_id_and_different_people_do_not(seed_articles, ta
 def test_gold_quality_floors(seed_articles, tagged):
     gold = Gold(seed_articles, CONFIG)
     assert len(load_gold()) >= 3 and gold.n_found >= 0.9 * gold.n_paragraphs, gold.missing
-    resolved = resolve.resolve(tagged, CONFIG)
+    resolved = resolved_mentions(tagged)[0]
     rows = [(m.article_id, m.paragraph_index, m.char_start, m.char_end, m.label, m.entity_id) for m in resolved]
     items, ids = gold.system(rows)
     mentions = mention_prf(gold.items, items)
@@ -113,7 +114,7 @@ def test_gold_quality_floors(seed_articles, tagged):
 
 
 def test_every_mention_says_how_it_was_resolved(tagged):
-    resolved = resolve.resolve(tagged, CONFIG)
+    resolved = resolved_mentions(tagged)[0]
     assert {m.resolution for m in resolved} <= set(resolve.RESOLUTIONS)
     how = {(m.text, m.resolution) for m in resolved if m.label == "PERSON"}
     assert ("Serikjan Bilash", "normalized") in how or ("Serikzhan Bilash", "normalized") in how
@@ -125,16 +126,16 @@ def test_every_mention_says_how_it_was_resolved(tagged):
 
 def test_ids_do_not_depend_on_order_or_on_unrelated_documents(seed_articles, tagged):
     baseline = {(m.article_id, m.paragraph_index, m.char_start, m.label): m.entity_id
-                for m in resolve.resolve(tagged, CONFIG)}
+                for m in resolved_mentions(tagged)[0]}
     shuffled = sorted(tagged, key=lambda m: (m.article_id[::-1], -m.char_start))
     again = {(m.article_id, m.paragraph_index, m.char_start, m.label): m.entity_id
-             for m in resolve.resolve(shuffled, CONFIG)}
+             for m in resolved_mentions(shuffled)[0]}
     assert again == baseline
 
     other = article("Angela Merkel met Emmanuel Macron in Berlin on Monday to discuss energy prices.\n\n"
                     "Merkel said the talks with the French president had been useful, and Macron agreed.",
                     "unrelated.txt")
-    more = resolve.resolve(tagged + tag.tag([other], CONFIG), CONFIG)
+    more, _ = resolved_mentions(tagged + tag.tag([other], CONFIG))
     with_other = {(m.article_id, m.paragraph_index, m.char_start, m.label): m.entity_id
                   for m in more if m.article_id != other.article_id}
     assert with_other == baseline
@@ -142,8 +143,8 @@ def test_ids_do_not_depend_on_order_or_on_unrelated_documents(seed_articles, tag
 
 
 def test_catalog_counts_names_and_dates(seed_articles, tagged):
-    resolved = resolve.resolve(tagged, CONFIG)
-    rows = {r["entity_id"]: r for r in resolve.catalog_rows(resolved, seed_articles)}
+    resolved, catalog = resolved_mentions(tagged, articles=seed_articles)
+    rows = {r["entity_id"]: r for r in catalog}
     (bilash,) = [r for r in rows.values() if r["label"] == "PERSON" and "Serikjan Bilash" in r["aliases"]]
     assert {"Serikzhan Bilash", "Serikjan Bilash", "Bilash"} <= set(bilash["aliases"])
     assert bilash["n_mentions"] == sum(m.entity_id == bilash["entity_id"] for m in resolved)
@@ -166,7 +167,7 @@ def test_namesakes_with_other_given_names_stay_apart():
         person("a4", 0, "Alexander Ivanov"), person("a5", 0, "Aleksandr Ivanov"),
         person("a6", 0, "Alexandra Ivanova"),
     ]
-    ids = [m.entity_id for m in resolve.resolve(mentions, CONFIG, load_aliases().without_labels({"PERSON"}))]
+    ids = [m.entity_id for m in resolved_mentions(mentions, load_aliases().without_labels({"PERSON"}))[0]]
     assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
     assert ids[4] not in (ids[0], ids[2])
     assert ids[5] == ids[6] and ids[7] != ids[5]
@@ -175,7 +176,7 @@ def test_namesakes_with_other_given_names_stay_apart():
 def test_merging_is_complete_link():
     # "M. Tokayev" fits both Marat and Maksat Tokayev; it may join one of them, never both.
     mentions = [person("a1", 0, "Marat Tokayev"), person("a2", 0, "M. Tokayev"), person("a3", 0, "Maksat Tokayev")]
-    ids = [m.entity_id for m in resolve.resolve(mentions, CONFIG)]
+    ids = [m.entity_id for m in resolved_mentions(mentions)[0]]
     assert ids[0] != ids[2]
     assert ids[1] in (ids[0], ids[2])
 
@@ -203,25 +204,22 @@ def test_name_keys_fold_transliteration_but_keep_names_apart():
 # --------------------------------------------------------------------------- README
 
 
-def _readme_entity_blocks() -> tuple[list[str], list[str]]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Entities\n", 1)[1].split("\n## ", 1)[0]
+def _documented_entity_queries() -> tuple[list[str], list[str]]:
+    page = (REPO / "docs" / "entities.md").read_text(encoding="utf-8")
+    section = page.split("\n## Example queries\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(python|sql)\n(.*?)```", section, re.S)
     return [b for kind, b in blocks if kind == "python"], [b for kind, b in blocks if kind == "sql"]
 
 
-def test_readme_entity_queries_run_in_pandas_and_duckdb(seed_articles, tagged, tmp_path, monkeypatch):
-    latest = tmp_path / "data" / "latest"
-    latest.mkdir(parents=True)
-    for name, table in build_tables(seed_articles, [], tagged, config=CONFIG).items():
-        pq.write_table(table, latest / f"{name}.parquet")
-    monkeypatch.chdir(tmp_path)  # the README's relative paths: data/latest/...
-    python_blocks, sql_blocks = _readme_entity_blocks()
+def test_documented_entity_queries_run_in_pandas_and_duckdb(published_seeds, monkeypatch):
+    latest = published_seeds / "latest"
+    monkeypatch.chdir(published_seeds.parent)  # the docs' relative paths: data/latest/...
+    python_blocks, sql_blocks = _documented_entity_queries()
     assert python_blocks and len(sql_blocks) >= 3
 
     namespace: dict = {}
     for block in python_blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
+        exec(compile(block, "docs/entities.md", "exec"), namespace)
     assert namespace["top"].iloc[0]["n_mentions"] == namespace["catalog"]["n_mentions"].max()
     assert namespace["people"].get("Serikzhan Bilash", 0) >= 10
     pairs_in_paragraph = set(namespace["with_in_paragraph"].index)
@@ -241,34 +239,28 @@ def test_readme_entity_queries_run_in_pandas_and_duckdb(seed_articles, tagged, t
 
 
 def test_tagger_identity_follows_the_alias_file(tmp_path, seed_articles):
-    base = tag.tagger_identity(CONFIG)
+    base = tag.TAG.identity(CONFIG)
     assert base["version"] and base["model"].startswith("en_core_web_sm")
     edited = tmp_path / "aliases.toml"
     original = (REPO / "pipeline" / "resources" / "entity_aliases.toml").read_text(encoding="utf-8")
     edited.write_text(original + '\n[[entity]]\nname = "Bizdin Tandau"\nlabel = "ORG"\n', encoding="utf-8")
     config = replace(CONFIG, entity_aliases=str(edited))
-    assert tag.tagger_identity(config)["entity_aliases_sha256"] != base["entity_aliases_sha256"]
+    assert tag.TAG.identity(config)["entity_aliases_sha256"] != base["entity_aliases_sha256"]
     doc = article("Activists of Bizdin Tandau said the vote in Almaty was calm.", "party.txt")
     assert ("Bizdin Tandau", "ORG") in {(m.text, m.label) for m in tag.tag([doc], config)}
     assert ("Bizdin Tandau", "ORG") not in {(m.text, m.label) for m in tag.tag([doc], CONFIG)}
 
 
-def test_corpus_resolution_over_arrow_rows_equals_resolution_of_mentions(seed_articles, tagged):
-    """The run resolves Arrow rows once per distinct name; resolve.resolve takes Mention records."""
-    from pipeline.corpus import mention_batch, resolve_mentions
-
+def test_resolution_does_not_depend_on_how_the_mention_rows_are_chunked(seed_articles, tagged):
+    """A run hands resolve one chunk of rows per article, read from the cache."""
     by_article = {}
     for m in tagged:
         by_article.setdefault(m.article_id, []).append(m)
-    rows = pa.Table.from_batches([mention_batch(ms) for ms in by_article.values()])  # a chunk per article
-    assert rows.column(0).num_chunks == len(by_article) > 1
-    entities, catalog = resolve_mentions(rows, {a.article_id: a.published_date for a in seed_articles}, CONFIG)
-    key = ("article_id", "paragraph_index", "char_start", "char_end", "label")
-    expected = sorted((tuple(getattr(m, k) for k in key), (m.canonical_name, m.entity_id, m.resolution))
-                      for m in resolve.resolve([m for ms in by_article.values() for m in ms], CONFIG))
-    got = sorted((tuple(r[k] for k in key), (r["canonical_name"], r["entity_id"], r["resolution"]))
-                 for r in entities.to_pylist())
-    assert got == expected and len(got) == len(tagged)
+    chunked = pa.Table.from_batches([tag.mention_batch(ms) for ms in by_article.values()])
+    assert chunked.column(0).num_chunks == len(by_article) > 1
+    published = {a.article_id: a.published_date for a in seed_articles}
+    entities, catalog = resolve.resolve_mentions(chunked, published, CONFIG)
+    one_chunk = resolve.resolve_mentions(chunked.combine_chunks(), published, CONFIG)
+    assert entities.equals(one_chunk[0]) and catalog.equals(one_chunk[1])
+    assert entities.num_rows == len(tagged)
     assert {r["resolution"] for r in entities.to_pylist()} >= {"exact", "short_form"}
-    assert catalog.to_pylist() == schema.to_arrow(schema.ENTITY_CATALOG, resolve.catalog_rows(
-        resolve.resolve(tagged, CONFIG), seed_articles)).to_pylist()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import explain
+from pipeline.cli import explain
+from pipeline.cli.options import EXIT_IO_ERROR, EXIT_USAGE
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -30,7 +31,7 @@ def _explain(*argv: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     """A real run of the flow over two seed dumps (one with heavy site chrome) and one HTML page."""
-    from pipeline.flows import corpus_flow
+    from pipeline.orchestration.flow import corpus_flow
 
     root = tmp_path_factory.mktemp("explain")
     seeds = root / "seeds"
@@ -94,11 +95,11 @@ def test_explain_by_article_id_and_html_page(published):
 
 
 def test_explain_unknown_ids_and_missing_data_fail_clearly(published, tmp_path, capsys):
-    assert _explain("a0000000000000000", "--data", str(published))[0] == explain.EXIT_NOT_FOUND
+    assert _explain("a0000000000000000", "--data", str(published))[0] == EXIT_USAGE
     assert "no article 'a0000000000000000'" in capsys.readouterr().err
-    assert _explain("--source", "nope.txt", "--data", str(published))[0] == explain.EXIT_NOT_FOUND
+    assert _explain("--source", "nope.txt", "--data", str(published))[0] == EXIT_USAGE
     assert "nope.txt" in capsys.readouterr().err
-    assert _explain("--source", "x.txt", "--data", str(tmp_path / "empty"))[0] == explain.EXIT_NO_DATA
+    assert _explain("--source", "x.txt", "--data", str(tmp_path / "empty"))[0] == EXIT_IO_ERROR
     assert "pipeline run" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # an id or --source is required
         _parser().parse_args(["explain", "--data", str(published)])

@@ -8,15 +8,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from pipeline.records import Source
-from pipeline.stages.extract import CLEAN_EXTRACTOR, HTML_EXTRACTOR, ExtractionError, extract
-from pipeline.stages.extract_dump import DUMP_EXTRACTOR, extract_dump
-from pipeline.stages.extract_features import split_blocks
-from pipeline.stages.extract_html import render_blocks
-from pipeline.textmetrics import bow_f1, bow_prf
-
 from conftest import SEEDS, SHARED
+
+from pipeline.core.records import Source
+from pipeline.stages.extract.dispatch import CLEAN_EXTRACTOR, HTML_EXTRACTOR, ExtractionError, extract
+from pipeline.stages.extract.dump import DUMP_EXTRACTOR, extract_dump
+from pipeline.stages.extract.features import split_blocks
+from pipeline.stages.extract.html import render_blocks
+from pipeline.stages.extract.metrics import bow_f1, bow_prf
 
 DUMPS = Path(__file__).resolve().parent / "data" / "dumps"
 
@@ -129,7 +128,7 @@ def test_menu_repeated_twice_and_no_year_from_story_as_date():
 def test_a_text_browsers_image_placeholder_is_never_the_headline():
     # lynx and w3m print an image as its file name in brackets, often right above the story.
     # The classifier may keep the placeholder with the story (as on a lynx dump of an AP page).
-    from pipeline.stages.extract_dump import _metadata, dump_lines
+    from pipeline.stages.extract.dump import _metadata, dump_lines
 
     lines = dump_lines("\n\n".join(["* Home", "Steppe farmers turn to solar pumps",
                                       "[solar-pump-steppe_620x350.jpg]", *STORY]) + "\n")

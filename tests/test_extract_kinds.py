@@ -6,17 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, read_seed
 
-from pipeline.config import PipelineConfig
-from pipeline.records import Source
-from pipeline.stages import hygiene
-from pipeline.stages.extract import CLEAN_EXTRACTOR, DUMP_EXTRACTOR, extract
-from pipeline.stages.extract_dump import extract_dump
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Source
+from pipeline.stages.extract.dispatch import CLEAN_EXTRACTOR, DUMP_EXTRACTOR, extract
+from pipeline.stages.extract.dump import extract_dump
+from pipeline.stages.extract.metrics import bow_prf
+from pipeline.stages.hygiene import signals as hygiene
 from pipeline.stages.ingest import decode
 from pipeline.stages.normalize import normalize
-from pipeline.textmetrics import bow_prf
-
-from conftest import REPO, read_seed
 
 sys.path.insert(0, str(REPO / "bench"))
 from clean_layouts import LAYOUTS  # noqa: E402

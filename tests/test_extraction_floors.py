@@ -19,9 +19,9 @@ from clean_layouts import LAYOUTS  # noqa: E402
 from extraction_data import kept_text, load_pages, read_split  # noqa: E402
 from renderers import normalise, render_html2text  # noqa: E402
 
-from pipeline.records import Source  # noqa: E402
-from pipeline.stages.extract import extract  # noqa: E402
-from pipeline.textmetrics import bow_prf  # noqa: E402
+from pipeline.core.records import Source  # noqa: E402
+from pipeline.stages.extract.dispatch import extract  # noqa: E402
+from pipeline.stages.extract.metrics import bow_prf  # noqa: E402
 
 FLOORS_FILE = REPO / "bench" / "extraction_floors.json"
 METRICS = ("precision", "recall", "f1")

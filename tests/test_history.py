@@ -6,13 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from pipeline.cli import main
-from pipeline.flows import corpus_flow
-from pipeline.history import UnknownVersion, diff_versions, resolve_version
-from pipeline.report import REPORT_FILE
-
-from conftest import SEEDS
+from pipeline.cli.history import diff_versions
+from pipeline.orchestration.flow import corpus_flow
+from pipeline.reporting.report import REPORT_FILE
+from pipeline.storage.versions import UnknownVersion, resolve_version
 
 EDITED = "004_fac940e4a35532ca.txt"
 EDIT = ("She is also the mother of two young children.", "She is also the proud mother of two young children.")
@@ -126,13 +126,13 @@ def test_version_names_resolve_by_id_prefix_and_latest(versions, data_copy):
         resolve_version(data_copy, first[:3])
 
 
-def test_unknown_versions_exit_2_with_a_message(versions, tmp_path, capsys):
+def test_unknown_versions_exit_2_and_no_versions_exit_3_with_a_message(versions, tmp_path, capsys):
     data = str(versions["data"])
     assert main(["diff", "zzz", "latest", "--data", data]) == 2
     assert "no version 'zzz'" in capsys.readouterr().err
     assert main(["report", "zzz", "--data", data]) == 2
     assert "no version 'zzz'" in capsys.readouterr().err
-    assert main(["report", "--data", str(tmp_path / "nothing")]) == 2
+    assert main(["report", "--data", str(tmp_path / "nothing")]) == 3
     assert "no latest version" in capsys.readouterr().err
     assert main(["versions", "--data", str(tmp_path / "nothing")]) == 0
     assert "no versions" in capsys.readouterr().out

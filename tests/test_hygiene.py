@@ -9,15 +9,19 @@ from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-
 from conftest import REPO, SEEDS
-from pipeline.config import PipelineConfig
-from pipeline.corpus import build_tables
-from pipeline.paraphrase import article_agreement_traces, load_tagger, misplaced_verb_traces, paraphrase_evidence
-from pipeline.records import Article, Block, Extracted, Source
-from pipeline.stages import hygiene, tag, validate
+
+from pipeline.checks import tables as validate
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article, Block, Extracted, Source
+from pipeline.stages.hygiene import signals as hygiene
+from pipeline.stages.hygiene.paraphrase import (
+    article_agreement_traces,
+    load_tagger,
+    misplaced_verb_traces,
+    paraphrase_evidence,
+)
 from pipeline.stages.normalize import normalize
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -33,9 +37,8 @@ def signals(seed_articles) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def tables(seed_articles, signals) -> dict[str, pa.Table]:
-    articles = list(seed_articles.values())
-    return build_tables(articles, [], tag.tag(articles, CONFIG), signals, CONFIG)
+def tables(seed_tables) -> dict[str, pa.Table]:
+    return seed_tables
 
 
 def _article(path: str, paragraphs: list[str], boilerplate: list[str] = ()) -> Article:
@@ -125,15 +128,6 @@ def test_quality_flags_mark_short_foreign_and_boilerplate_pages(seed_articles):
 # --------------------------------------------------------------------------- published tables
 
 
-def test_build_tables_computes_missing_signals_the_same_way(seed_articles, signals, tables):
-    articles = list(seed_articles.values())
-    some = {k: v for k, v in list(signals.items())[:2]}
-    for given in (None, some):
-        again = build_tables(articles, [], [], given, CONFIG)
-        assert again["articles"].equals(tables["articles"])
-        assert again["paragraphs"].equals(tables["paragraphs"])
-
-
 def test_repeated_paragraphs_and_the_language_flag(seed_articles, tables):
     paragraphs = tables["paragraphs"].to_pandas()
     by_article = {p: paragraphs[paragraphs.article_id == a.article_id] for p, a in seed_articles.items()}
@@ -196,30 +190,26 @@ def test_the_suites_pass_on_the_seeds_and_catch_broken_hygiene_columns(seed_arti
 # --------------------------------------------------------------------------- README
 
 
-def _readme_snippets(language: str) -> list[str]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Corpus hygiene\n", 1)[1].split("\n## ", 1)[0]
+def _docs_snippets(language: str) -> list[str]:
+    page = (REPO / "docs" / "hygiene.md").read_text(encoding="utf-8")
+    section = page.split("\n## Filtering\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
 
 
-def test_the_readme_filters_run_on_the_seed_tables(tmp_path, seed_articles, tables):
-    latest = tmp_path / "data" / "latest"
-    latest.mkdir(parents=True)
-    for name in ("articles", "paragraphs"):
-        pq.write_table(tables[name], latest / f"{name}.parquet")
+def test_the_documented_filters_run_on_the_seed_tables(published_seeds, seed_articles):
     # One row per story: the earlier of 000/001 (the same story), 002 and 004; 003 is spun.
     story = min(seed_articles["000"], seed_articles["001"], key=lambda a: (a.published_date or "9999-99-99", a.extracted.source.path))
     expected = {story.article_id, seed_articles["002"].article_id, seed_articles["004"].article_id}
     cwd = os.getcwd()
-    os.chdir(tmp_path)
+    os.chdir(published_seeds.parent)  # the docs' relative paths: data/latest/...
     try:
-        (python,) = _readme_snippets("python")
+        (python,) = _docs_snippets("python")
         namespace: dict = {}
-        exec(compile(python, "README.md", "exec"), namespace)
+        exec(compile(python, "docs/hygiene.md", "exec"), namespace)
         assert set(namespace["stories"].article_id) == expected
         assert len(namespace["own_text"]) and (namespace["own_text"].n_articles_with_paragraph == 1).all()
 
-        (sql,) = _readme_snippets("sql")
+        (sql,) = _docs_snippets("sql")
         statements = [s for s in sql.split(";") if s.strip()]
         assert len(statements) == 3
         results = [duckdb.sql(s).fetchall() for s in statements]

@@ -4,12 +4,11 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from pipeline.config import PipelineConfig
-from pipeline.records import Rejected, Source
-from pipeline.stages.ingest import decode, discover, fingerprint, ingest
-
 from conftest import read_seed
+
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Rejected, Source
+from pipeline.stages.ingest import decode, discover, fingerprint, ingest
 
 CONFIG = PipelineConfig()
 
@@ -183,7 +182,7 @@ def test_control_characters_in_names_are_kept_exactly(tmp_path):
 
 
 def test_printable_path_escapes_controls_and_keeps_unicode():
-    from pipeline.textutil import printable_path
+    from pipeline.core.textutil import printable_path
 
     assert printable_path("line\nbreak\tand\rcr.txt") == "line\\nbreak\\tand\\rcr.txt"
     assert printable_path("bell\x07 esc\x1b del\x7f nel\x85 ls\u2028.txt") == \
@@ -195,8 +194,8 @@ def test_printable_path_escapes_controls_and_keeps_unicode():
 
 def test_a_run_keys_a_file_rewritten_after_planning_on_the_bytes_it_read(tmp_path):
     """Planning hashed the old bytes, ingest read the new ones: the key follows what was read."""
-    from pipeline.documents import prepare_for_run
-    from pipeline.reuse import KeyMaker
+    from pipeline.core.keys import KeyMaker
+    from pipeline.stages.prepare import prepare_document
 
     keys = KeyMaker(CONFIG)
     story = read_seed("000").encode("utf-8")
@@ -204,12 +203,12 @@ def test_a_run_keys_a_file_rewritten_after_planning_on_the_bytes_it_read(tmp_pat
     planned = keys.plan(tmp_path, rel)
     new_bytes = story + b"\n\nThe second version of this story ends here instead.\n"
     write(tmp_path, rel, new_bytes)
-    outcome = prepare_for_run(tmp_path, rel, CONFIG)
+    outcome = prepare_document(tmp_path, rel, CONFIG)
     assert not planned.matches(outcome)
     used = keys.as_used(planned, outcome)
     assert used.fingerprint == hashlib.sha256(new_bytes).hexdigest() == outcome.article.extracted.source.sha256
     assert used == keys.plan(tmp_path, rel)  # what the next run plans for these bytes
     assert keys.as_used(used, outcome) is used
     (tmp_path / rel).unlink()  # and a file gone before ingest read it
-    gone = prepare_for_run(tmp_path, rel, CONFIG)
+    gone = prepare_document(tmp_path, rel, CONFIG)
     assert keys.as_used(used, gone) == keys.plan(tmp_path, rel)

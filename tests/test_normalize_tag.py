@@ -1,10 +1,10 @@
-from pipeline.config import PipelineConfig
-from pipeline.records import Block, Extracted, Source
-from pipeline.stages.dedupe import exact_duplicates
-from pipeline.stages.normalize import NormalizationError, clean_text, detect_language, normalize
-from pipeline.stages.tag import canonical_name, entity_id_for, tag
-
 import pytest
+
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Block, Extracted, Source
+from pipeline.stages.entities.tag import canonical_name, entity_id_for, tag
+from pipeline.stages.hygiene.dedupe import exact_duplicates
+from pipeline.stages.normalize import NormalizationError, clean_text, detect_language, normalize
 
 CONFIG = PipelineConfig()
 
@@ -133,7 +133,8 @@ def test_model_version_is_read_from_meta_without_loading_the_model():
 
     import spacy
 
-    from pipeline.stages.tag import load_model, model_version
+    from pipeline.core.models import model_version
+    from pipeline.stages.entities.tag import load_model
 
     meta = load_model(CONFIG.spacy_model).meta
     expected = f"{meta['lang']}_{meta['name']}-{meta['version']}"
@@ -144,7 +145,7 @@ def test_model_version_is_read_from_meta_without_loading_the_model():
     with pytest.raises(OSError, match="neither an installed package nor a folder"):
         model_version("no_such_model_package")
     # The flow process computes cache keys with it: it must not import spaCy for that.
-    code = ("import sys; from pipeline.stages.tag import model_version; "
+    code = ("import sys; from pipeline.core.models import model_version; "
             f"model_version({CONFIG.spacy_model!r}); print('spacy' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"

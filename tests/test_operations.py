@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO, SEEDS, read_seed
 
 import pipeline
-from pipeline.cli import EXIT_BUSY, EXIT_IO_ERROR, main as cli_main
-from pipeline.config import PipelineConfig
-from pipeline.documents import check_files
-from pipeline.flows import corpus_flow
-from pipeline.stages import validate
+from pipeline.checks import gx
+from pipeline.checks.files import check_files
+from pipeline.cli import main as cli_main
+from pipeline.cli.options import EXIT_BUSY, EXIT_IO_ERROR
+from pipeline.core.config import PipelineConfig
+from pipeline.core.textutil import file_sha256
+from pipeline.orchestration.flow import corpus_flow
 from pipeline.storage.lock import RunLock
-from pipeline.storage.parquet import file_sha256
-
-from conftest import REPO, SEEDS, read_seed
 
 BAD_INPUTS = REPO / "tests" / "data" / "bad_inputs"
 PIPELINE = [sys.executable, "-m", "pipeline"]
@@ -166,7 +166,7 @@ def test_validate_command_agrees_with_the_run(bad_corpus):
     quarantine = pipeline.load("quarantine", data_dir=data).set_index("source_path")
     files = seed_files(seeds)
     verdicts = {Path(v.path).relative_to(seeds).as_posix(): v
-                for v in check_files(files, PipelineConfig(), validate.SUITES_DIR)}
+                for v in check_files(files, PipelineConfig(), gx.SUITES_DIR)}
     assert len(verdicts) == len(files)
     for name, verdict in verdicts.items():
         if name in quarantine.index:
@@ -230,36 +230,36 @@ def test_paths_with_control_characters_print_escaped_one_entry_per_line(bad_corp
 def test_incremental_runs_redo_only_what_changed(tmp_path):
     seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
     first = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (first.prepared.processed, first.tagged.processed) == (5, 5)
+    assert (first.counts["prepare"].processed, first.counts["tag"].processed) == (5, 5)
 
     again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (again.prepared.processed, again.tagged.processed) == (0, 0)
-    assert again.prepared.reused == 5 and again.version_id == first.version_id and not again.version_created
+    assert (again.counts["prepare"].processed, again.counts["tag"].processed) == (0, 0)
+    assert again.counts["prepare"].reused == 5 and again.version_id == first.version_id and not again.version_created
 
     shutil.copy(BAD_INPUTS / "latin1.txt", seeds / "new story.txt")
     added = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (added.prepared.processed, added.prepared.reused) == (1, 5)
-    assert (added.tagged.processed, added.tagged.reused) == (1, 5)
+    assert (added.counts["prepare"].processed, added.counts["prepare"].reused) == (1, 5)
+    assert (added.counts["tag"].processed, added.counts["tag"].reused) == (1, 5)
     assert added.n_articles == 6 and added.version_created
 
     edited = seeds / "new story.txt"
     edited.write_bytes(edited.read_bytes().replace(b"Tuesday", b"Wednesday"))
     changed = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (changed.prepared.processed, changed.tagged.processed) == (1, 1)
+    assert (changed.counts["prepare"].processed, changed.counts["tag"].processed) == (1, 1)
     assert "Wednesday" in pipeline.load("articles", data_dir=data).set_index("source_path").text["new story.txt"]
 
     # A tagging setting redoes tagging only; a normalize setting redoes normalize and tagging.
     tag_config = PipelineConfig(ner_languages=("en", "ru"))
     retagged = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), config=tag_config)
-    assert (retagged.prepared.processed, retagged.tagged.processed, retagged.measured.processed) == (0, 6, 0)
+    assert (retagged.counts["prepare"].processed, retagged.counts["tag"].processed, retagged.counts["signals"].processed) == (0, 6, 0)
     normalize_config = dataclasses.replace(tag_config, min_words_for_paragraph_language=5)
     renormalized = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), config=normalize_config)
-    assert (renormalized.prepared.processed, renormalized.tagged.processed,
-            renormalized.measured.processed) == (6, 6, 6)
+    assert (renormalized.counts["prepare"].processed, renormalized.counts["tag"].processed,
+            renormalized.counts["signals"].processed) == (6, 6, 6)
 
     (seeds / "new story.txt").unlink()
     removed = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert removed.n_articles == 5 and (removed.prepared.processed, removed.tagged.processed) == (0, 0)
+    assert removed.n_articles == 5 and (removed.counts["prepare"].processed, removed.counts["tag"].processed) == (0, 0)
     # Outputs assembled from reused pieces are byte-identical to a run from scratch.
     assert removed.version_id == first.version_id
     assert (data / "latest").resolve().name == first.version_id
@@ -273,8 +273,8 @@ def test_files_rewritten_or_removed_during_a_real_run(tmp_path, capsys):
     extract. Stopped right after planning (SIGSTOP when it prints what it found), one file is
     rewritten and one removed; the inputs sort after the five seeds, so ingest reads them
     only after the change. The run must use the bytes it read throughout."""
-    from pipeline.manifest import recipe
-    from pipeline.reuse import PlannedDocument, build_key
+    from pipeline.core.keys import PlannedDocument, build_key
+    from pipeline.core.manifest import recipe
 
     seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
     name = "zz changing\nstory.txt"
@@ -316,15 +316,15 @@ def test_files_rewritten_or_removed_during_a_real_run(tmp_path, capsys):
     # The build key names the bytes the tables were made from, not those planning hashed.
     fingerprints = {**used, "zz gone.txt": f"unread:disappeared:{quarantine.detail['zz gone.txt']}"}
     assert manifest["build_key"] == build_key([PlannedDocument(p, f, "") for p, f in fingerprints.items()],
-                                              recipe(PipelineConfig(), validate.SUITES_DIR))
+                                              recipe(PipelineConfig(), gx.SUITES_DIR))
 
     # The next run: the rewritten file's outcome was cached under the key of its new bytes.
     again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (again.prepared.processed, again.prepared.reused) == (0, 6)
+    assert (again.counts["prepare"].processed, again.counts["prepare"].reused) == (0, 6)
     # And a later change is seen by the run after it.
     (seeds / name).write_bytes(old)
     later = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
-    assert (later.prepared.processed, later.prepared.reused) == (1, 5)
+    assert (later.counts["prepare"].processed, later.counts["prepare"].reused) == (1, 5)
     articles = pipeline.load("articles", data_dir=data).set_index("source_path")
     assert "This is the first version of the story." in articles.text[name]
     assert articles.source_sha256[name] == hashlib.sha256(old).hexdigest()

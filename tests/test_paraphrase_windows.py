@@ -11,11 +11,18 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import REPO, SEEDS, SHARED
-from pipeline.config import PipelineConfig
-from pipeline.paraphrase import (_candidate, _candidate_windows, _windows, article_agreement_traces, load_tagger,
-                                 misplaced_verb_traces, traces_per_text)
+
+from pipeline.core.config import PipelineConfig
+from pipeline.stages.hygiene.paraphrase import (
+    _candidate,
+    _candidate_windows,
+    _windows,
+    article_agreement_traces,
+    load_tagger,
+    misplaced_verb_traces,
+    traces_per_text,
+)
 
 sys.path.insert(0, str(REPO / "bench"))
 import make_spun_set  # noqa: E402

@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SEEDS
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.context import get_run_context
 
-from pipeline.artifacts import EXPECTATIONS_KEY, QUARANTINE_KEY, SUMMARY_KEY, publish_artifacts
-from pipeline.entity_names import NAME_LABELS
-from pipeline.flows import corpus_flow
-from pipeline.report import REPORT_FILE, collect, summary_markdown, write_report
-from pipeline.report_svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
-
-from conftest import SEEDS
+from pipeline.orchestration.artifacts import EXPECTATIONS_KEY, QUARANTINE_KEY, SUMMARY_KEY, publish_artifacts
+from pipeline.orchestration.flow import corpus_flow
+from pipeline.reporting.report import REPORT_FILE, collect, summary_markdown, write_report
+from pipeline.reporting.svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
+from pipeline.stages.entities.names import NAME_LABELS
 
 QUARANTINED = {"empty.txt": "empty_file", "binary.html": "binary_file"}
 

@@ -16,10 +16,12 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from pipeline import cli
-from pipeline.config import PipelineConfig
-from pipeline.flows import WorkerProcesses, configured_flow, task_runner
-from pipeline.shard_tasks import ShardArticles, signals_shard
+from pipeline.cli import build_parser
+from pipeline.core.config import PipelineConfig
+from pipeline.orchestration.flow import configured_flow
+from pipeline.orchestration.runners import WorkerProcesses, task_runner
+from pipeline.orchestration.tasks import Shard, shard_task
+from pipeline.stages.hygiene.signals import SIGNALS
 from pipeline.storage.versions import MANIFEST
 
 # Two documents per shard: the five seeds plus two quarantined inputs make four shards.
@@ -38,7 +40,7 @@ def seeds(tmp_path_factory, seeds_dir) -> Path:
 def _published(seeds: Path, data: Path, **runner) -> dict[str, bytes]:
     summary = configured_flow(str(seeds), SHARD_SIZE, **runner)(
         seeds_dir=str(seeds), data_dir=str(data), shard_size=SHARD_SIZE)
-    assert summary.ok and summary.prepared.processed == 7
+    assert summary.ok and summary.counts["prepare"].processed == 7
     version = data / "latest"
     return {p.name: p.read_bytes() for p in sorted(version.iterdir()) if p.suffix == ".parquet" or p.name in (MANIFEST, "report.html")}
 
@@ -59,7 +61,7 @@ def test_runner_choice():
 
 def test_cli_runner_options_exclude_each_other(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.build_parser().parse_args(["run", "--workers", "2", "--dask-workers", "2"])
+        build_parser().parse_args(["run", "--workers", "2", "--dask-workers", "2"])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
 
@@ -76,7 +78,7 @@ def test_worker_processes_stop_between_phases():
         runner = FlowRunContext.get().task_runner
         workers = []
         for _ in range(2):
-            assert signals_shard.submit(ShardArticles([]), PipelineConfig()).result() == {}
+            assert shard_task(SIGNALS).submit(SIGNALS, Shard([]), PipelineConfig()).result() == []
             workers.append(set(runner._executor._processes))
             runner.release()
         return workers

@@ -19,12 +19,13 @@ from typing import Callable, Iterator
 import psutil
 import pyarrow.parquet as pq
 import pytest
-
-from pipeline.cli import EXIT_OK, EXIT_USAGE, build_parser, main as cli_main
-from pipeline.serve import LocalPrefectServer, PrefectApi, ServerStartError, prefect_api
-from pipeline.watch import Debouncer, _run_arguments, changed_paths, snapshot, watch
-
 from conftest import SEEDS
+
+from pipeline.cli import build_parser
+from pipeline.cli import main as cli_main
+from pipeline.cli.options import EXIT_OK, EXIT_USAGE
+from pipeline.cli.watch import Debouncer, _run_arguments, changed_paths, snapshot, watch
+from pipeline.orchestration.server import LocalPrefectServer, PrefectApi, ServerStartError, prefect_api
 
 # --- the watcher's logic, without Prefect or real time ---------------------------------
 
@@ -132,10 +133,10 @@ def test_watch_runs_at_start_after_quiet_changes_and_after_a_change_during_a_run
 def test_watch_runs_with_pipeline_runs_defaults_and_its_own_options():
     parser = build_parser()
     args = parser.parse_args(["watch", "--seeds", "in", "--data", "out", "--shard-size", "7", "--workers", "1"])
-    run_args = _run_arguments(args, parser)
+    run_args = _run_arguments(args)
     assert (run_args.seeds, run_args.data, run_args.shard_size, run_args.workers) == ("in", "out", 7, 1)
     assert run_args.no_wait is False and run_args.lock_timeout is None  # waits for another run's lock
-    assert run_args.command == "run"
+    assert not hasattr(run_args, "debounce")  # watch's own options stay with watch
 
 
 # --- serve: which Prefect server, and usage errors ----------------------------------------

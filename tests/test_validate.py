@@ -8,9 +8,13 @@ import shutil
 
 import pytest
 
-from pipeline.schema import TABLES, to_arrow
-from pipeline.stages import document_checks, validate
-from pipeline.stages.validate import ValidationReport, list_suites, validate_tables
+from pipeline.checks import documents as document_checks
+from pipeline.checks import gx
+from pipeline.checks import tables as validate
+from pipeline.checks.gx import list_suites
+from pipeline.checks.outcomes import ValidationReport
+from pipeline.checks.tables import validate_tables
+from pipeline.core.schema import TABLES, to_arrow
 
 
 def _sha(text: str) -> str:
@@ -147,7 +151,7 @@ def test_outcomes_follow_suite_files(valid_report):
     """One outcome per expectation in each JSON file, in file order, tables in schema order."""
     expected = []
     for name in validate.SUITE_ORDER:
-        for exp in validate.read_suite_json(name)["expectations"]:
+        for exp in gx.read_suite_json(name)["expectations"]:
             expected.append((name, exp["type"]))
     assert [(o.table, o.expectation) for o in valid_report.outcomes] == expected
 
@@ -163,7 +167,7 @@ def test_report_is_json_and_deterministic(valid_report, valid_rows):
 
 def test_validation_keeps_no_frame(valid_report):
     """GX would keep each suite's check frame in its execution engine after validating it."""
-    engine = validate._gx().datasource.get_execution_engine()
+    engine = gx._gx().datasource.get_execution_engine()
     assert engine.batch_manager.batch_data_cache == {}
     assert not engine.batch_manager.batch_cache
 
@@ -333,13 +337,13 @@ def test_entity_resolution_and_catalog_counts(rows):
 
 def test_suites_are_gx_serialized_and_documented():
     """Each file is exactly what GX writes for the suite it loads to, and README lists it."""
-    readme = (validate.SUITES_DIR / "README.md").read_text(encoding="utf-8")
+    readme = (gx.SUITES_DIR / "README.md").read_text(encoding="utf-8")
     assert list_suites() == sorted((*validate.SUITE_ORDER, document_checks.SUITE))
     for name in (*validate.SUITE_ORDER, document_checks.SUITE):
-        stored = validate.read_suite_json(name)
-        dumped = validate.load_suite(name).to_json_dict()
+        stored = gx.read_suite_json(name)
+        dumped = gx.load_suite(name).to_json_dict()
         for exp in dumped["expectations"]:
-            exp["meta"].pop(validate._POSITION_KEY)
+            exp["meta"].pop(gx._POSITION_KEY)
         assert dumped == stored, name
         assert f"## {name}" in readme
         for exp in stored["expectations"]:
@@ -355,7 +359,7 @@ def test_missing_table_is_an_error(valid_rows):
 
 def test_bad_suite_file_is_an_error(tmp_path, valid_rows):
     suites = tmp_path / "expectations"
-    shutil.copytree(validate.SUITES_DIR, suites)
+    shutil.copytree(gx.SUITES_DIR, suites)
     data = json.loads((suites / "entities.json").read_text())
     data["expectations"].append({"type": "expect_column_values_to_be_purple", "kwargs": {"column": "label"}})
     (suites / "entities.json").write_text(json.dumps(data))
@@ -366,7 +370,7 @@ def test_bad_suite_file_is_an_error(tmp_path, valid_rows):
 def test_suites_dir_is_used(tmp_path, valid_rows):
     """A stricter suite in another folder changes the outcome: suites are loaded at run time."""
     suites = tmp_path / "expectations"
-    shutil.copytree(validate.SUITES_DIR, suites)
+    shutil.copytree(gx.SUITES_DIR, suites)
     data = json.loads((suites / "boilerplate.json").read_text())
     data["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": 99},
                                  "meta": {"why": "test"}})
@@ -384,7 +388,7 @@ def test_no_progress_bars(valid_rows, capfd):
 
 def test_unknown_suite_parameter_is_an_error(tmp_path, valid_rows):
     suites = tmp_path / "expectations"
-    shutil.copytree(validate.SUITES_DIR, suites)
+    shutil.copytree(gx.SUITES_DIR, suites)
     data = json.loads((suites / "quarantine.json").read_text())
     data["expectations"].append({"type": "expect_column_values_to_be_in_set",
                                  "kwargs": {"column": "stage", "value_set": {"$PARAMETER": "stages"}}})

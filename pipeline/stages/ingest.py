@@ -16,10 +16,11 @@ from pathlib import Path
 
 import charset_normalizer
 
-from pipeline.config import INPUT_SUFFIXES, PipelineConfig
-from pipeline.records import Rejected, Source
+from pipeline.core.config import INPUT_SUFFIXES, PipelineConfig
+from pipeline.core.records import Rejected, Source
 
 STAGE = "ingest"
+VERSION = "ingest_v2"  # bump whenever a change alters what it outputs
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe\x00\x00", "utf-32"),

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 import ftfy
 from py3langid import langid
 
-from pipeline.config import PipelineConfig
-from pipeline.records import Article, Extracted, Paragraph
-from pipeline.textutil import collapse_whitespace, count_words, sha256_hex, short_id
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article, Extracted, Paragraph
+from pipeline.core.textutil import collapse_whitespace, count_words, sha256_hex, short_id
 
 STAGE = "normalize"
+VERSION = "normalize_v3"
 PARAGRAPH_SEPARATOR = "\n\n"
 UNDETERMINED = "und"
 _URL_RE = re.compile(r"\S*(?:https?://|www\.)\S*")

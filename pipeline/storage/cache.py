@@ -1,7 +1,7 @@
 """Per-document stage outputs on disk, so a run redoes only what changed.
 
 An entry is one pickle at DATA/cache/<stage>/<key[:2]>/<key>.pkl, where the key hashes
-everything the output depends on (see pipeline.reuse). Writes go to a temporary file that
+everything the output depends on (see pipeline.core.keys). Writes go to a temporary file that
 is renamed into place, so a killed run leaves whole entries or none. An entry that does
 not load (written by other code, damaged) counts as a miss and is recomputed. Deleting
 the whole folder is always safe: it only costs time.
@@ -56,25 +56,18 @@ class HeldOutputs:
     """One stage's outputs that a run needs again later, held in the cache instead of memory.
 
     A large run would otherwise keep every prepared document in the flow process while the
-    workers tag and measure them. Outputs the cache must not keep (see reuse.PlannedDocument
-    .matches) stay in memory.
+    workers tag and measure them.
     """
 
     def __init__(self, cache: DocumentCache, stage: str):
         self._cache, self._stage = cache, stage
         self._keys: dict[str, str] = {}
-        self._in_memory: dict[str, Any] = {}
 
     def cached(self, name: str, key: str) -> None:
         """``name``'s output is the cache entry under ``key``."""
         self._keys[name] = key
 
-    def keep(self, name: str, value: Any) -> None:
-        self._in_memory[name] = value
-
     def get(self, name: str) -> Any:
-        if name in self._in_memory:
-            return self._in_memory[name]
         value = self._cache.get(self._stage, self._keys[name], _MISSING)
         if value is _MISSING:
             raise RuntimeError(f"the {self._stage} output of {name} left {self._cache.root} during the run; "

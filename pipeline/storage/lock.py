@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from pipeline.textutil import printable_path
+from pipeline.core.textutil import printable_path
 
 LOCK_FILE = ".lock"
 

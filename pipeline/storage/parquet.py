@@ -1,11 +1,12 @@
 """Deterministic Parquet: same Arrow table and library versions -> same bytes."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipeline.core.textutil import file_sha256
 
 WRITE_OPTIONS = {
     "compression": "zstd",
@@ -15,14 +16,6 @@ WRITE_OPTIONS = {
     "row_group_size": 64 * 1024,
     "data_page_version": "2.0",
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_parquet(table: pa.Table, path: Path) -> dict:

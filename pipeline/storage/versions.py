@@ -16,13 +16,21 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipeline.core.textutil import sha256_hex
 from pipeline.storage.parquet import write_parquet
-from pipeline.textutil import sha256_hex
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
 VERSIONS = "versions"
 STAGING = ".staging"
+
+
+class UnknownVersion(LookupError):
+    """A version name that matches no version, or more than one."""
+
+
+class NoVersions(UnknownVersion):
+    """The data folder holds no published version (or none that `latest` names)."""
 
 
 @dataclass(frozen=True)
@@ -118,3 +126,36 @@ def _fsync_tree(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def version_ids(data_dir: Path) -> list[str]:
+    """Ids of the published versions under data_dir (directories holding a manifest), sorted."""
+    root = Path(data_dir) / VERSIONS
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+
+
+def resolve_version(data_dir: Path, name: str) -> str:
+    """The version id that `name` (full id, unique prefix or 'latest') names.
+
+    NoVersions when there is nothing published to name; UnknownVersion when `name` matches
+    no version, or more than one.
+    """
+    ids = version_ids(data_dir)
+    if name == LATEST:
+        latest = VersionStore(Path(data_dir)).latest_version()
+        if latest not in ids:
+            raise NoVersions(f"no latest version under {data_dir}/ (run `pipeline run --data {data_dir}` first)")
+        return latest
+    if name in ids:
+        return name
+    if not ids:
+        raise NoVersions(f"no version {name!r} under {data_dir}/: there are none yet "
+                         f"(run `pipeline run --data {data_dir}` first)")
+    matches = [v for v in ids if v.startswith(name)] if name else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UnknownVersion(f"version {name!r} is ambiguous under {data_dir}/: {', '.join(matches)}")
+    raise UnknownVersion(f"no version {name!r} under {data_dir}/ (known: {', '.join(ids)})")

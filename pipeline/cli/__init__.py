@@ -1,0 +1,23 @@
+"""Command line: `pipeline run`, `validate`, `explain`, `versions`, `diff`, `report`, `serve`, `watch`.
+
+One module per command, each with a `register(subparsers)`; the shared options and the exit
+codes are in pipeline.cli.options.
+"""
+from __future__ import annotations
+
+import argparse
+
+from pipeline.cli import explain, history, run, serve, validate, watch
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in (run, validate, explain, history, serve, watch):
+        command.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

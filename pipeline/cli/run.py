@@ -1,0 +1,61 @@
+"""`pipeline run`: one flow run over a seeds folder, its summary printed."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipeline.cli.options import (
+    EXIT_BUSY,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VALIDATION_FAILED,
+    add_run_options,
+    io_error,
+    runner_options,
+    seeds_folder_missing,
+)
+from pipeline.core.textutil import printable_path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_options(parser)
+    parser.add_argument("--no-wait", action="store_true",
+                        help="if another run holds the data folder, fail at once (exit 4) instead of waiting")
+    parser.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
+                        help="wait at most this long for another run on the data folder (default: no limit)")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="run the flow over a seeds folder and publish a version")
+    add_arguments(parser)
+    parser.set_defaults(handler=run_flow)
+
+
+def run_flow(args: argparse.Namespace) -> int:
+    """`pipeline run` (and each run of `watch`): one flow run, its summary printed."""
+    seeds, data = Path(args.seeds), Path(args.data)
+    if seeds_folder_missing(seeds):
+        return EXIT_USAGE
+    started = time.perf_counter()
+    print(f"pipeline: running the news-corpus flow on {printable_path(seeds)}/ into {printable_path(data)}/ "
+          "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
+    from pipeline.storage.lock import DataFolderBusy, RunLock
+
+    try:
+        RunLock(data).check_writable()  # fail before Prefect starts, with the path
+        from pipeline.orchestration.flow import configured_flow  # imports Prefect: keep `--help` fast
+
+        corpus_flow = configured_flow(str(seeds), args.shard_size, **runner_options(args))
+        summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
+                              expectations_dir=args.expectations, wait_for_lock=not args.no_wait,
+                              lock_timeout_s=args.lock_timeout)
+    except DataFolderBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BUSY
+    except OSError as err:
+        return io_error(err, data)
+    summary.elapsed_s = time.perf_counter() - started
+    print("\n".join(["", "summary", "-------", *summary.lines()]))
+    return EXIT_OK if summary.ok else EXIT_VALIDATION_FAILED

@@ -1,0 +1,167 @@
+"""dedupe: exact and near-duplicate articles, flagged, never deleted.
+
+Per document (cached with the hygiene signals): a MinHash signature of the text's word
+shingles (`signature`). Corpus level (`duplicate_clusters`, called by build_tables): the
+signatures go into a MinHash LSH index, each article is checked only against the
+candidates LSH returns (never against every other article), candidates whose estimated
+Jaccard similarity reaches the threshold are joined, and exact copies (same normalized
+text) always are. Each cluster is represented by its earliest member (published date,
+then source path), so clusters, representatives and similarities do not depend on the
+order the articles arrive in.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from pipeline.core.config import PipelineConfig
+from pipeline.core.records import Article
+from pipeline.core.stage import CORPUS, Stage
+from pipeline.core.textutil import WORD_RE, sha256_hex, short_id
+
+# Fixed seed and hashing scheme: the same text gives the same signature on every machine.
+MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
+# LSH only proposes candidates and each is verified on its estimated similarity, so the
+# banding favours recall: weights (false positive, false negative) = (0.1, 0.9).
+LSH_WEIGHTS = (0.1, 0.9)
+
+
+def content_hash(article: Article) -> str:
+    return sha256_hex(article.text)
+
+
+def precedence(article: Article) -> tuple[str, str]:
+    """Sort key of a cluster's members: the earliest published copy represents the group."""
+    return precedence_key(article.published_date, article.extracted.source.path)
+
+
+def precedence_key(published_date: str | None, source_path: str) -> tuple[str, str]:
+    """precedence from an article's date and path: undated copies come after dated ones, the
+    source path breaks ties."""
+    return (published_date or "9999-99-99", source_path)
+
+
+def exact_duplicates(articles: list[Article], known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """article_id -> article_id of the earliest article with the same text, for every later copy.
+
+    Earliest means already in ``known`` (content_sha256 -> article_id of a published corpus),
+    else first by `precedence`, so the answer does not depend on input order.
+    """
+    return first_copies([(precedence(a), content_hash(a), a.article_id) for a in articles], known)
+
+
+def first_copies(keyed: list[tuple[tuple[str, str], str, str]],
+                 known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """exact_duplicates over (precedence, content hash, article_id) of each article."""
+    first = dict(known or {})
+    for _, digest, article_id in sorted(keyed):
+        first.setdefault(digest, article_id)
+    return {article_id: first[digest] for _, digest, article_id in keyed if first[digest] != article_id}
+
+
+def shingles(text: str, size: int) -> set[str]:
+    """Lower-cased word n-grams of the text; a text shorter than `size` words is one shingle."""
+    words = WORD_RE.findall(text.lower())
+    if not words:
+        return set()
+    return {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+
+
+def signature(text: str, config: PipelineConfig) -> tuple[int, ...]:
+    """MinHash signature of the text's word shingles; empty for a text without words."""
+    grams = shingles(text, config.shingle_words)
+    if not grams:
+        return ()
+    minhash = MinHash(num_perm=config.minhash_permutations, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+    minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    return tuple(int(v) for v in minhash.hashvalues)
+
+
+def estimated_similarity(a, b) -> float:
+    """MinHash estimate of the Jaccard similarity of two texts' shingle sets (signatures as
+    tuples or arrays): the share of equal slots."""
+    if len(a) == 0 or len(a) != len(b):
+        raise ValueError("signatures must be non-empty and of the same length")
+    return round(float(np.mean(np.asarray(a) == np.asarray(b))), 6)
+
+
+@dataclass(frozen=True)
+class DuplicateInfo:
+    """An article's place in its duplicate cluster (articles in no cluster have none)."""
+
+    duplicate_of: str | None  # the cluster's representative; None for the representative itself
+    cluster: str  # stable id derived from the representative's article_id
+    similarity: float  # estimated Jaccard similarity with the representative (1.0 for it)
+
+
+def cluster_id(representative_id: str) -> str:
+    return short_id("d", representative_id)
+
+
+def duplicate_clusters(articles: list[Article], signatures: Mapping[str, tuple[int, ...]],
+                       config: PipelineConfig) -> dict[str, DuplicateInfo]:
+    """article_id -> DuplicateInfo for every article that has an exact or near duplicate."""
+    ordered = sorted(articles, key=precedence)
+    parent = {a.article_id: a.article_id for a in ordered}
+
+    def root(article_id: str) -> str:
+        while parent[article_id] != article_id:
+            parent[article_id] = parent[parent[article_id]]
+            article_id = parent[article_id]
+        return article_id
+
+    def join(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    first_with_text: dict[str, str] = {}
+    for article in ordered:
+        join(article.article_id, first_with_text.setdefault(content_hash(article), article.article_id))
+
+    signed = [a for a in ordered if signatures[a.article_id]]
+    lengths = {len(signatures[a.article_id]) for a in signed}
+    if len(lengths) > 1:
+        raise ValueError(f"MinHash signatures of different lengths {sorted(lengths)}: mixed configs")
+    if signed:
+        lsh = MinHashLSH(threshold=config.near_duplicate_min_similarity, num_perm=lengths.pop(),
+                         weights=LSH_WEIGHTS)
+        values = {a.article_id: np.asarray(signatures[a.article_id], dtype=np.uint64) for a in signed}
+        # LeanMinHash: rebuilding a full MinHash from stored values recomputes its permutations.
+        minhashes = {i: LeanMinHash(seed=MINHASH_SEED, scheme=MINHASH_SCHEME, hashvalues=v) for i, v in values.items()}
+        for article in signed:
+            lsh.insert(article.article_id, minhashes[article.article_id])
+        for article in signed:
+            own = article.article_id
+            for other in sorted(lsh.query(minhashes[own])):
+                # Each pair once (from its first member in id order); order does not matter.
+                if other > own and \
+                        estimated_similarity(values[own], values[other]) >= config.near_duplicate_min_similarity:
+                    join(own, other)
+
+    members: dict[str, list[Article]] = {}
+    for article in ordered:
+        members.setdefault(root(article.article_id), []).append(article)
+    clusters = {}
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        representative = group[0]  # `ordered` is in precedence order
+        rep_signature = signatures[representative.article_id]
+        for article in group:
+            is_copy = content_hash(article) == content_hash(representative)
+            similarity = 1.0 if is_copy else estimated_similarity(signatures[article.article_id], rep_signature)
+            clusters[article.article_id] = DuplicateInfo(
+                duplicate_of=None if article is representative else representative.article_id,
+                cluster=cluster_id(representative.article_id),
+                similarity=similarity,
+            )
+    return clusters
+
+
+DUPLICATES = Stage("duplicates", "dedupe_minhash_lsh_v1", CORPUS, duplicate_clusters,
+                   reads=("near_duplicate_min_similarity",))
