@@ -89,7 +89,7 @@ def test_an_extra_stage_is_cached_reused_and_recorded(tmp_path):
     assert [r["processed"]["tag"] for r in runs(data)] == [3, 1, 0]
 
 
-def test_only_code_that_decides_the_tables_is_in_the_code_digest(tmp_path, monkeypatch):
+def test_only_code_that_decides_the_tables_is_in_the_code_digest(tmp_path, monkeypatch, capsys):
     """A comment in the report module and a new help string make no new build; a comment in a
     stage does (its tables are the same bytes)."""
     package = tmp_path / "pipeline"
@@ -104,7 +104,9 @@ def test_only_code_that_decides_the_tables_is_in_the_code_digest(tmp_path, monke
     text = run_module.read_text(encoding="utf-8")
     assert 'help="run the flow over a seeds folder and publish a version"' in text
     run_module.write_text(text.replace("and publish a version", "and publish a new version"), encoding="utf-8")
+    capsys.readouterr()
     again = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert "nothing new: the latest version was built from these inputs" in capsys.readouterr().err
     assert again.version_id == first.version_id and not again.version_created
     assert again.counts["prepare"] == StageCounts("extract+normalize", 0, 2)
     assert len(runs(data)) == 1  # stopped before building anything: no run recorded
@@ -112,6 +114,7 @@ def test_only_code_that_decides_the_tables_is_in_the_code_digest(tmp_path, monke
     with open(package / "stages" / "normalize.py", "a", encoding="utf-8") as handle:
         handle.write("\n# A comment, still code that decides the tables.\n")
     rebuilt = corpus_flow(seeds_dir=str(seeds), data_dir=str(data))
+    assert "nothing new" not in capsys.readouterr().err
     assert rebuilt.version_created and rebuilt.version_id != first.version_id
     assert len(runs(data)) == 2
     for table in ("articles", "paragraphs", "entities"):
