@@ -103,3 +103,21 @@ def test_explain_unknown_ids_and_missing_data_fail_clearly(published, tmp_path, 
     assert "pipeline run" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # an id or --source is required
         _parser().parse_args(["explain", "--data", str(published)])
+
+
+def test_output_cut_short_by_a_pipe_is_no_error(published):
+    """`pipeline explain ID | head`: the reader stops early; no traceback, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    article_id = _explain("--source", "harbour.html", "--data", str(published))[1].split()[1]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # a reader that has already gone, as `head` goes after its lines
+    try:
+        writer = subprocess.run([sys.executable, "-m", "pipeline", "explain", article_id, "--data", str(published)],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert writer.returncode == 0, writer.stderr
+    assert "Traceback" not in writer.stderr and "Exception ignored" not in writer.stderr, writer.stderr

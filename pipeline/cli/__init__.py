@@ -6,8 +6,11 @@ codes are in pipeline.cli.options.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from pipeline.cli import explain, history, run, serve, validate, watch
+from pipeline.cli.options import EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,4 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        code = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be answered
+        return code
+    except BrokenPipeError:  # `pipeline explain ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
