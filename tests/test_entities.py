@@ -238,7 +238,7 @@ def test_documented_entity_queries_run_in_pandas_and_duckdb(published_seeds, mon
     assert in_paragraph.paragraphs.sum() == namespace["with_in_paragraph"].sum()  # pandas and DuckDB agree
 
 
-def test_tagger_identity_follows_the_alias_file(tmp_path, seed_articles):
+def test_tag_stage_identity_follows_the_alias_file(tmp_path, seed_articles):
     base = tag.TAG.identity(CONFIG)
     assert base["version"] and base["model"].startswith("en_core_web_sm")
     edited = tmp_path / "aliases.toml"

@@ -39,7 +39,7 @@ class Finding:
 class DocumentRow:
     """What the checks and entity resolution need of an article: its metrics, the
     exact-duplicate rule's keys, its date. A run keeps these rather than whole articles while
-    other documents are still being processed (see flows)."""
+    other documents are still being processed (see pipeline.orchestration.flow)."""
 
     article_id: str
     source_sha256: str

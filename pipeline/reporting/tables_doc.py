@@ -74,14 +74,9 @@ def _description(field: pa.Field) -> str:
     return metadata.get(b"description", b"").decode()
 
 
-def _tables() -> list[schema.Table]:
-    tables = schema.TABLES
-    return list(tables.values() if isinstance(tables, dict) else tables)
-
-
 def tables_markdown() -> str:
     """The whole of docs/tables.md."""
-    tables = _tables()
+    tables = list(schema.TABLES.values())
     lines = [
         "# Tables",
         "",

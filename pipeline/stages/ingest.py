@@ -148,7 +148,7 @@ def fingerprint(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> 
     file it rejects unread, "unread:<reason>:<detail>". Incremental runs key reuse on it.
 
     The file may change before ingest reads it: a run keys each outcome on the bytes ingest
-    actually read (Source.sha256; reuse.outcome_fingerprint), not on this.
+    actually read (Source.sha256; pipeline.core.keys.outcome_fingerprint), not on this.
     """
     read = _read(Path(seeds_dir), relative_path, config)
     if isinstance(read, tuple):
