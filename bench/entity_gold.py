@@ -4,6 +4,7 @@ Used by bench/entities.py and tests/test_entities.py. Format: README.md in the g
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO / "tests" / "data" / "entities_gold"
 EVAL_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP")
 
-_MARK_RE = re.compile(r"\[\[([^|\]]+)\|([A-Z_]+)(?:\|([^\]]+))?\]\]")
+_MARK_RE = re.compile(r"\[\[([^|\]\[]+)\|([A-Z_]+)(?:\|([^\]]+))?\]\]")
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,15 @@ def pair_prf(gold_group: dict[tuple, str], system_id: dict[tuple, str]) -> PRF:
 
 
 class Gold:
-    """The gold mapped onto the extracted articles."""
+    """The gold mapped onto the extracted articles.
 
-    def __init__(self, articles: list[Article], config: PipelineConfig):
+    ``gold``: source path -> annotated paragraphs (the seed gold unless given). Scored are the
+    paragraphs the pipeline sends to the English model, or with ``other_languages`` the others
+    (where only catalog matches can be found).
+    """
+
+    def __init__(self, articles: list[Article], config: PipelineConfig,
+                 gold: dict[str, list[GoldParagraph]] | None = None, other_languages: bool = False):
         by_source = {a.extracted.source.path: a for a in articles}
         self.items: set[tuple] = set()  # (article, paragraph, start, end, label)
         self.group: dict[tuple, str] = {}  # (article, paragraph, start, end) -> group
@@ -140,7 +147,7 @@ class Gold:
         self.scope: set[tuple] = set()  # (article, paragraph) scored
         self.n_paragraphs = self.n_found = self.n_untagged = 0
         self.missing: list[str] = []
-        for source, paragraphs in load_gold().items():
+        for source, paragraphs in (load_gold() if gold is None else gold).items():
             article = by_source.get(source)
             mapping = align(paragraphs, article.paragraphs) if article else {}
             self.n_paragraphs += len(paragraphs)
@@ -151,7 +158,7 @@ class Gold:
                     continue
                 self.n_found += 1
                 index = mapping[g.number]
-                if languages[index] not in config.ner_languages:
+                if (languages[index] in config.ner_languages) == other_languages:
                     self.n_untagged += sum(m.label in EVAL_LABELS for m in g.mentions)
                     continue
                 self.scope.add((article.article_id, index))
@@ -168,19 +175,52 @@ class Gold:
         return items, ids
 
 
+def text_article(source: str, text: str, config: "PipelineConfig") -> "Article | None":
+    """An article whose paragraphs are the text's non-empty lines, as the pipeline normalizes
+    them (gold bodies and hand-written paragraphs, not extracted from a page); None if empty."""
+    from pipeline.core.records import Block, Extracted, Source
+    from pipeline.stages.normalize import NormalizationError, normalize
+
+    lines = [line for line in text.split("\n") if line.strip()]
+    blocks = tuple(Block(i, line, "body") for i, line in enumerate(lines))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        return normalize(Extracted(Source(source, digest, "text", "utf-8", text, len(text)), "gold", blocks), config)
+    except NormalizationError:
+        return None
+
+
+CYRILLIC_GOLD = REPO / "tests" / "data" / "entities_cyrillic" / "paragraphs.txt"
+
+
+def cyrillic_gold(config: "PipelineConfig") -> tuple[list["Article"], dict[str, list[GoldParagraph]]]:
+    """The hand-written Russian and Kazakh paragraphs, one article each, and their gold."""
+    articles, gold = [], {}
+    for n, paragraph in enumerate(read_gold(CYRILLIC_GOLD)):
+        source = f"cyrillic_{n:02d}.txt"
+        articles.append(text_article(source, paragraph.text, config))
+        gold[source] = [GoldParagraph(0, paragraph.text, paragraph.mentions)]
+    return articles, gold
+
+
 def resolved_mentions(mentions: list["Mention"], config: "PipelineConfig", aliases=None,
                       articles: list["Article"] = ()) -> tuple[list["Mention"], list[dict]]:
-    """The mentions, in their order, as the run's resolve stage resolves them; and the catalog rows."""
+    """The mentions as the run's resolve stage resolves them (tag's in their order, then those
+    it found in catalog-request paragraphs); and the catalog rows."""
     import pyarrow as pa
 
     from pipeline.core.records import Mention
     from pipeline.stages.entities import resolve, tag
+    from pipeline.stages.entities.catalog_match import CATALOG
 
     published = {a.article_id: a.published_date for a in articles}
     entities, catalog = resolve.resolve_mentions(pa.Table.from_batches([tag.mention_batch(mentions)]), published,
                                                  config, aliases)
     key = ("article_id", "paragraph_index", "char_start", "char_end", "label", "text")
-    by_key = {tuple(row[k] for k in key): Mention(**row) for row in entities.to_pylist()}
-    if not len(by_key) == len(mentions) == entities.num_rows:
+    rows = entities.to_pylist()
+    tagged = [m for m in mentions if m.tagged_by != CATALOG]
+    by_key = {tuple(row[k] for k in key): Mention(**row) for row in rows if row["tagged_by"] != CATALOG}
+    if not len(by_key) == len(tagged):
         raise ValueError("two mentions share a span, label and text")
-    return [by_key[tuple(getattr(m, k) for k in key)] for m in mentions], catalog.to_pylist()
+    found_in_catalog = [Mention(**row) for row in rows if row["tagged_by"] == CATALOG]
+    return [by_key[tuple(getattr(m, k) for k in key)] for m in tagged] + found_in_catalog, catalog.to_pylist()

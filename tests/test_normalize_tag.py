@@ -2,6 +2,7 @@ import pytest
 
 from pipeline.core.config import PipelineConfig
 from pipeline.core.records import Block, Extracted, Source
+from pipeline.stages.entities.catalog_match import CATALOG
 from pipeline.stages.entities.tag import canonical_name, entity_id_for, tag
 from pipeline.stages.hygiene.dedupe import exact_duplicates
 from pipeline.stages.normalize import NormalizationError, clean_text, detect_language, normalize
@@ -59,9 +60,13 @@ def test_tag_finds_people_places_with_offsets_and_skips_other_languages():
         "He spotted speeches online by Serikzhan Bilash, a Chinese-born Kazakh activist in Almaty.",
         "Бұл мақала қазақ тілінде жазылған және Алматы туралы айтады, Серікжан Біләш туралы.",
     ), CONFIG)
-    mentions = tag([article], CONFIG)
+    tagged = tag([article], CONFIG)
     paragraph_texts = {p.index: p.text for p in article.paragraphs}
-    assert {m.paragraph_index for m in mentions} == {0}  # Kazakh paragraph not sent to English NER
+    # The Kazakh paragraph is not sent to English NER: it goes to resolve whole, as a request to
+    # look for the catalog's known names there (catalog_match).
+    mentions = [m for m in tagged if m.tagged_by != CATALOG]
+    assert {m.paragraph_index for m in mentions} == {0}
+    assert [(m.paragraph_index, m.text) for m in tagged if m.tagged_by == CATALOG] == [(1, paragraph_texts[1])]
     found = {(m.canonical_name, m.label) for m in mentions}
     assert ("Serikzhan Bilash", "PERSON") in found
     assert ("Almaty", "GPE") in found

@@ -129,8 +129,8 @@ class Mention:
     label: str
     canonical_name: str
     entity_id: str
-    resolution: str = ""  # set by resolve: exact, normalized, alias, fuzzy, short_form, surname
-    tagged_by: str = "model"  # model, model+rules (span or label fixed), aliases (alias file)
+    resolution: str = ""  # set by resolve (resolve.RESOLUTIONS)
+    tagged_by: str = "model"  # tag.TAGGED_BY
 
 
 @dataclass(frozen=True)

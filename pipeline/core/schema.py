@@ -98,7 +98,8 @@ PARAGRAPHS = Table(
                "syndicated or repeated text).", False),
         _field("ner_tagged", pa.bool_(),
                "Whether the paragraph went to the NER model: its language is one the model knows "
-               "(config ner_languages). Other paragraphs never have entities.", False),
+               "(config ner_languages). Other paragraphs only get the corpus's known entities, found "
+               "by their transliterated names (entities.tagged_by = 'catalog').", False),
     ]),
     ("article_id", "paragraph_index"),
 )
@@ -121,11 +122,15 @@ ENTITIES = Table(
                "documents; key into entity_catalog.", False),
         _field("resolution", pa.string(),
                "How the mention was linked to its entity: exact, normalized (spelling or "
-               "transliteration variant), alias (alias file), fuzzy (misspelling), short_form (part of a "
-               "full name in the same article), surname (lone surname of one known person).", False),
+               "transliteration variant), alias (alias file), variant (word order, function words, plural "
+               "or nationality form, hyphen or space), fuzzy (misspelling), short_form (part of a "
+               "full name in the same article), surname (lone surname of one known person), catalog (a "
+               "known entity's name in a paragraph the model cannot read).", False),
         _field("tagged_by", pa.string(),
                "Where the span and label come from: model (spaCy as is), model+rules (span trimmed or "
-               "label fixed by the domain layer), aliases (found by the alias file).", False),
+               "label fixed by the domain layer), model+vote (the name's majority label in the article, "
+               "by the model's own labels), aliases (found by the alias file), catalog (a known entity "
+               "found by its transliterated name in a paragraph not in a language of the model).", False),
     ]),
     ("article_id", "paragraph_index", "char_start", "char_end", "label"),
 )

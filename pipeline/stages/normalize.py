@@ -14,7 +14,7 @@ from pipeline.core.records import Article, Extracted, Paragraph
 from pipeline.core.textutil import collapse_whitespace, count_words, sha256_hex, short_id
 
 STAGE = "normalize"
-VERSION = "normalize_v3"
+VERSION = "normalize_v4"
 PARAGRAPH_SEPARATOR = "\n\n"
 UNDETERMINED = "und"
 _URL_RE = re.compile(r"\S*(?:https?://|www\.)\S*")
@@ -71,6 +71,18 @@ def detect_language(text: str, min_words: int = 1) -> tuple[str, float]:
     return language, float(probability)
 
 
+def _non_latin_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(ord(c) > 0x24F for c in letters) / len(letters) if letters else 0.0
+
+
+def _in_its_own_script(text: str, language: str, article_text: str, article_language: str) -> bool:
+    """A paragraph mostly in another alphabet than its article (Cyrillic in a Latin-script
+    article) keeps the language detected for it, however unsure: it cannot be the article's."""
+    return (language not in (UNDETERMINED, article_language) and _non_latin_share(text) > 0.5
+            and _non_latin_share(article_text) < 0.5)
+
+
 def majority_language(texts: list[str], languages: list[str]) -> str | None:
     """The language that carries the most words; a foreign footnote does not outvote the story."""
     words: Counter[str] = Counter()
@@ -95,7 +107,8 @@ def normalize(extracted: Extracted, config: PipelineConfig) -> Article:
     paragraphs = []
     offset = 0
     for index, (paragraph_text, (language, probability)) in enumerate(zip(paragraphs_text, detected)):
-        if language == UNDETERMINED or probability < config.min_paragraph_language_confidence:
+        if ((language == UNDETERMINED or probability < config.min_paragraph_language_confidence)
+                and not _in_its_own_script(paragraph_text, language, text, article_language)):
             language = article_language
         end = offset + len(paragraph_text)
         paragraphs.append(Paragraph(index, paragraph_text, offset, end, language,

@@ -4,8 +4,10 @@ Shared by the tag stage (domain layer over spaCy NER) and the resolve stage (can
 entities), so each rule about names lives in one place.
 
 Normalisation key (`name_key`): what two spellings of one name have in common. Casefold,
-strip accents, punctuation to spaces, then per token the transliteration folds of Central
-Asian and Russian names in English text (dzh/zh/dj -> j, kh -> h, ks -> x, q -> k, ph -> f,
+any script to Latin letters (anyascii: Назарбаев -> nazarbaev, Тоқаев -> toqaev, accents
+dropped), apostrophes dropped (O'Brien/OBrien, the soft sign), other punctuation to spaces,
+then per token the transliteration folds of Central Asian and Russian names in English and
+Kazakh Latin text (dzh/zh/dj -> j, kh -> h, q -> k, ks -> x, ph -> f,
 w -> v, ou -> u), `y` dropped between vowels (Tokayev/Tokaev) and otherwise, after the first
 letter, read as `i` (Kyrgyz/Kirgiz, Uyghur/Uighur), doubled consonants collapsed
 (Kassym/Kasym; not vowels: Peel is not Pell). Words under three letters are left alone
@@ -17,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from anyascii import anyascii
 from rapidfuzz.distance import Indel
 
 from pipeline.core.config import RESOURCES_DIR
@@ -40,11 +42,13 @@ POSSESSIVE_SUFFIXES = ("'s", "’s", "'", "’")
 
 _SPECIAL_LETTERS = str.maketrans({"ı": "i", "ə": "a", "ş": "sh", "ç": "ch", "ğ": "g", "ß": "ss",
                                   "ø": "o", "æ": "ae", "đ": "d", "ł": "l"})
-_TRANSLIT = (("dzh", "j"), ("zh", "j"), ("dj", "j"), ("kh", "h"), ("ks", "x"), ("q", "k"),
+_TRANSLIT = (("dzh", "j"), ("zh", "j"), ("dj", "j"), ("kh", "h"), ("q", "k"), ("ks", "x"),
              ("ph", "f"), ("w", "v"), ("ou", "u"))
 _Y_BETWEEN_VOWELS = re.compile(r"(?<=[aeiou])y(?=[aeiou])")
 _DOUBLED_CONSONANT = re.compile(r"([b-df-hj-np-tv-z])\1+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Dropped, not spaced: O'Brien is OBrien, and anyascii writes the Cyrillic soft and hard signs so.
+_APOSTROPHES = re.compile(r"['’ʼʻ`´\"]")
 # Fuzzy matching needs words this long: short names differ by one letter (Kim/Keim, Bass/Bias).
 MIN_FUZZY_SURNAME_CHARS = 6
 MIN_FUZZY_GIVEN_NAME_CHARS = 5
@@ -83,8 +87,8 @@ def _fold_token(token: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def name_key(name: str, label: str) -> str:
     """The normalisation key of a (clean) name: equal for spellings of the same name."""
-    text = name.casefold().translate(_SPECIAL_LETTERS)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = anyascii(name.casefold().translate(_SPECIAL_LETTERS)).casefold()
+    text = _APOSTROPHES.sub("", text)
     tokens = [_fold_token(t) for t in _NON_ALNUM.sub(" ", text).split()]
     if label == "NORP":
         tokens = [t[:-1] if len(t) > 3 and t.endswith("s") else t for t in tokens]
@@ -139,12 +143,29 @@ class PersonName:
         return cls(tokens[0], tuple(tokens[1:-1]), tokens[-1])
 
 
-def _given_names_agree(a: str, b: str, min_similarity: float) -> float | None:
+_VOWELS = re.compile(r"[aeiouy]")
+
+
+def consonant_skeleton(key: str) -> str:
+    """A name key without vowels, k read as h and z as s: spellings of one name share it
+    (Nazarbaev/Nazerbaev, Maxutkan/Maxuthan, Organisation/Organization); most different names
+    that look alike do not (Scherer/Shermer, Specter/Spencer, Challenge/Challenger)."""
+    return _VOWELS.sub("", key).replace("k", "h").replace("z", "s")
+
+
+def _given_names_agree(a: str, b: str, min_similarity: float, initials: bool) -> float | None:
+    """Equal; an initial of the other (only when ``initials``); or a spelling variant: alike,
+    same first letter, and either same length and last letter (Nursultan/Nursutlan; not
+    Christina/Christian) or one letter more with the same consonants (Alexander/Aleksandr);
+    never the other plus "a" (Nigel/Nigella, Paul/Paula: another name, often a relative's)."""
     if a == b:
         return 100.0
     if len(a) == 1 or len(b) == 1:  # an initial agrees with a name it starts
-        return 100.0 if a[0] == b[0] else None
-    if min(len(a), len(b)) < MIN_FUZZY_GIVEN_NAME_CHARS:
+        return 100.0 if initials and a[0] == b[0] else None
+    if a[0] != b[0] or min(len(a), len(b)) < MIN_FUZZY_GIVEN_NAME_CHARS or a + "a" == b or b + "a" == a:
+        return None
+    same_shape = len(a) == len(b) and a[-1] == b[-1]
+    if not same_shape and not (abs(len(a) - len(b)) == 1 and consonant_skeleton(a) == consonant_skeleton(b)):
         return None
     score = similarity(a, b)
     return score if score >= min_similarity else None
@@ -154,9 +175,10 @@ def surnames_agree(a: str, b: str, min_similarity: float) -> float | None:
     """Similarity of two surname keys if they may be one surname, else None.
 
     Compared as written and without patronymic endings; fuzzy only for surnames of
-    MIN_FUZZY_SURNAME_CHARS or more whose lengths differ by at most one; never equal when one
-    is the other plus a final 'a' or 's' (Ivanov/Ivanova, Armstrong/the Armstrongs: usually
-    two people, or a whole family).
+    MIN_FUZZY_SURNAME_CHARS or more whose lengths differ by at most one and whose consonants
+    are the same (consonant_skeleton: vowels vary between transliterations, consonants between
+    names); never equal when one is the other plus a final 'a' or 's' (Ivanov/Ivanova,
+    Armstrong/the Armstrongs: usually two people, or a whole family).
     """
     if a == b:
         return 100.0
@@ -165,20 +187,23 @@ def surnames_agree(a: str, b: str, min_similarity: float) -> float | None:
     if min(len(a), len(b)) < MIN_FUZZY_SURNAME_CHARS:
         return None
     # Variants of one surname differ by a letter or two, not by a syllable (Meghann/Meenaghan).
-    scores = [similarity(x, y) for x, y in ((a, b), (surname_stem(a), surname_stem(b))) if abs(len(x) - len(y)) <= 1]
+    scores = [similarity(x, y) for x, y in ((a, b), (surname_stem(a), surname_stem(b)))
+              if abs(len(x) - len(y)) <= 1 and consonant_skeleton(x) == consonant_skeleton(y)]
     score = max(scores, default=0.0)
     return score if score >= min_similarity else None
 
 
-def same_person(a: PersonName, b: PersonName, min_similarity: float) -> float | None:
+def same_person(a: PersonName, b: PersonName, min_similarity: float, loose: bool = True) -> float | None:
     """How alike two full names are if they can be one person, else None.
 
     Guard rail against merging relatives and namesakes: the surnames must agree AND the
-    given names must agree (equal, an initial, or fuzzy above the threshold); middle parts
-    are compared only when both names have them.
+    given names must agree (equal, fuzzy above the threshold, or an initial); middle parts are
+    compared when both names have them. ``loose=False`` (a common surname: Green, Cook) also
+    refuses initials and a middle part only one name has: A.J. Green is not Alex Green, John D.
+    Cook not John Cook.
     """
     last = surnames_agree(a.last, b.last, min_similarity)
-    first = _given_names_agree(a.first, b.first, min_similarity)
+    first = _given_names_agree(a.first, b.first, min_similarity, loose)
     if last is None or first is None:
         return None
     scores = [last, first]
@@ -186,10 +211,12 @@ def same_person(a: PersonName, b: PersonName, min_similarity: float) -> float | 
         if len(a.middle) != len(b.middle):
             return None
         for x, y in zip(a.middle, b.middle):
-            agree = _given_names_agree(x, y, min_similarity)
+            agree = _given_names_agree(x, y, min_similarity, initials=True)
             if agree is None:
                 return None
             scores.append(agree)
+    elif (a.middle or b.middle) and not loose:
+        return None
     return min(scores)
 
 
@@ -213,6 +240,66 @@ def names_agree(a: str, b: str, min_similarity: float, min_chars: int) -> float 
             return None
     score = similarity(a, b)
     return score if score >= min_similarity else None
+
+
+# Words a name's variants add or drop: "World Association of Kazakhs" / "World Kazakh Association".
+FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "in", "on", "at", "to", "a", "an"})
+# What a nationality or place word adds to its stem: Kazak-stan/Kazak, Russia/Russia-n,
+# Chin-a/Chin-ese, America/America-n, Uzbek-istan/Uzbek.
+_DEMONYM_SUFFIXES = ("istan", "stan", "ian", "ese", "an", "n", "i")
+MIN_VARIANT_STEM_CHARS = 4
+
+
+def _plural_stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def words_agree(a: str, b: str) -> bool:
+    """Two key words that are one word in another form: plural (kazaks/kazak) or a
+    nationality and its place (kazakstan/kazak, rusia/rusian, china/chinese)."""
+    a, b = _plural_stem(a), _plural_stem(b)
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    for stem in (short, short[:-1] if short[-1:] in "aei" else short):
+        rest = long_[len(stem):]
+        if (len(stem) >= MIN_VARIANT_STEM_CHARS and long_.startswith(stem) and rest in _DEMONYM_SUFFIXES
+                and not (stem == short and rest == "")):
+            return True
+    return False
+
+
+def content_words(key: str) -> list[str]:
+    return [w for w in key.split() if w not in FUNCTION_WORDS]
+
+
+def variant_block(key: str) -> tuple[str, ...] | None:
+    """A blocking key for word-order variants: the content words' first letters, sorted;
+    None for names of one content word (those are never reordered)."""
+    words = content_words(key)
+    return tuple(sorted(w[:MIN_VARIANT_STEM_CHARS - 1] for w in words)) if len(words) >= 2 else None
+
+
+def is_variant(a: str, b: str) -> bool:
+    """Two non-person name keys that are one name by a generic rule: the same words without
+    spaces or hyphens (kasim jomart / kasimjomart, al kaida / alkaida), or the same content
+    words in another order, with function words added or dropped and words in another form
+    ("world asociation of kazaks" / "world kazak asociation"); two words only with a function
+    word in one of them ("department of justice" / "justice department")."""
+    if a == b or a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    wa, wb = content_words(a), content_words(b)
+    if len(wa) < 2 or len(wa) != len(wb):
+        return False
+    if len(wa) == 2 and len(a.split()) == len(b.split()):
+        return False  # two words swapped without "of": Daily News is not News Daily
+    unmatched = list(wb)
+    for word in wa:
+        match = next((w for w in unmatched if words_agree(word, w)), None)
+        if match is None:
+            return False
+        unmatched.remove(match)
+    return True
 
 
 # --------------------------------------------------------------------------- alias file
@@ -242,6 +329,7 @@ class AliasFile:
     titles: tuple[str, ...] = ()
     organisation_words: tuple[str, ...] = ()
     not_entities: tuple[str, ...] = ()
+    place_words: tuple[str, ...] = ()
     by_key: dict[tuple[str, str], AliasEntity] = field(default_factory=dict, compare=False, repr=False)
 
     def lookup(self, name: str, label: str) -> AliasEntity | None:
@@ -251,11 +339,11 @@ class AliasFile:
         """The same file minus the entities of some labels (benchmarks and tests)."""
         return build_alias_file(self.path, self.sha256, self.version,
                                 [e for e in self.entities if e.label not in labels],
-                                self.titles, self.organisation_words, self.not_entities)
+                                self.titles, self.organisation_words, self.not_entities, self.place_words)
 
 
 def build_alias_file(path: str, sha256: str, version: str, entities: list[AliasEntity],
-                     titles=(), organisation_words=(), not_entities=()) -> AliasFile:
+                     titles=(), organisation_words=(), not_entities=(), place_words=()) -> AliasFile:
     by_key: dict[tuple[str, str], AliasEntity] = {}
     for entity in entities:
         for form in entity.forms:
@@ -266,7 +354,7 @@ def build_alias_file(path: str, sha256: str, version: str, entities: list[AliasE
                                  f"and {entity.name!r}")
             by_key[key] = entity
     return AliasFile(path, sha256, version, tuple(entities), tuple(titles), tuple(organisation_words),
-                     tuple(not_entities), by_key)
+                     tuple(not_entities), tuple(place_words), by_key)
 
 
 def alias_file_path(setting: str) -> Path:
@@ -296,4 +384,5 @@ def _parse_aliases(path: str, data: bytes) -> AliasFile:
     return build_alias_file(path, hashlib.sha256(data).hexdigest(), str(raw.get("version", "")), entities,
                             raw.get("titles", {}).get("words", ()),
                             raw.get("organisation_words", {}).get("words", ()),
-                            raw.get("not_entities", {}).get("names", ()))
+                            raw.get("not_entities", {}).get("names", ()),
+                            raw.get("place_words", {}).get("words", ()))

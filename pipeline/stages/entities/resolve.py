@@ -9,6 +9,11 @@ Each mention gets the entity's `canonical_name`, its stable `entity_id` and a
 - ``normalized``: same normalisation key as the canonical name (case, accents,
   punctuation, transliteration: Serikzhan/Serikjan, Tokayev/Tokaev, Kazakh/Kazakhs);
 - ``alias``: another name the alias file gives for the entity (CCP, U.N., pseudonyms);
+- ``variant``: the same name by a generic variant rule (names.is_variant), no list needed:
+  without spaces or hyphens (Kassym-Jomart/Kassymjomart), or, for other labels than PERSON,
+  the same content words in another order with function words added or dropped and a word
+  in its plural or nationality form ("World Association of Kazakhs" / "World Kazakh
+  Association", "Central Bank of Russia" / "Russian Central Bank");
 - ``fuzzy``: a misspelling or variant within the same label, found with rapidfuzz behind
   guard rails (below): Nazarbayev/Nazerbayev, Maxutkanuly/Maxuthan, Kazkahstan;
 - ``short_form``: one word of a full PERSON name written in the same article
@@ -36,9 +41,11 @@ most mentions (short forms count for the full name they stand for; ties: alphabe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import metadata
 
 import numpy as np
 import pyarrow as pa
@@ -49,24 +56,34 @@ from pipeline.core import schema
 from pipeline.core.config import PipelineConfig
 from pipeline.core.stage import CORPUS, Stage
 from pipeline.core.textutil import short_id
+from pipeline.stages.entities.catalog_match import CATALOG, CatalogEntity, CatalogMatcher
 from pipeline.stages.entities.names import (
     NAME_LABELS,
     AliasEntity,
     AliasFile,
     PersonName,
     clean_name,
+    consonant_skeleton,
     is_distinctive,
+    is_variant,
     load_aliases,
     name_key,
     names_agree,
     same_person,
     surname_stem,
     surnames_agree,
+    variant_block,
+    word_zipf,
 )
 
-EXACT, NORMALIZED, ALIAS, FUZZY, SHORT_FORM, SURNAME = (
-    "exact", "normalized", "alias", "fuzzy", "short_form", "surname")
-RESOLUTIONS = (EXACT, NORMALIZED, ALIAS, FUZZY, SHORT_FORM, SURNAME)
+EXACT, NORMALIZED, ALIAS, VARIANT, FUZZY, SHORT_FORM, SURNAME = (
+    "exact", "normalized", "alias", "variant", "fuzzy", "short_form", "surname")
+RESOLUTIONS = (EXACT, NORMALIZED, ALIAS, VARIANT, FUZZY, SHORT_FORM, SURNAME, CATALOG)
+
+# Entities named with words this common (Zipf) are no evidence that two articles tell one story.
+MAX_CONTEXT_ZIPF = 4.0
+_ACRONYM = re.compile(r"(?:[^\W\d_]\.?){3,}")  # CCP, ODIHR, U.S.A., КНР; two letters (US, UN) are not
+
 
 # A distinct name: (label, key), or (label, key, article_id) for a short form that fits
 # two people of its article (an entity of its own there).
@@ -145,17 +162,41 @@ class Resolver:
         self.other_min = config.other_name_min_similarity
         self.min_chars = config.fuzzy_name_min_chars
         self.max_zipf = config.distinctive_name_max_zipf
+        self._words_written: dict[str, set[str]] = defaultdict(set)
 
     # -- guard rails
 
     def _persons_agree(self, a: _Node, b: _Node) -> float | None:
+        if a[1].replace(" ", "") == b[1].replace(" ", ""):  # Kassym-Jomart / Kassymjomart
+            return 100.0
         pa, pb = PersonName.from_key(a[1]), PersonName.from_key(b[1])
-        return same_person(pa, pb, self.person_min) if pa and pb else None
+        if not (pa and pb):
+            return None
+        # Initials and a missing middle name join only under a rare surname: there is one
+        # Gene (A.) Bunin, but A.J. Green is not Alex Green.
+        return same_person(pa, pb, self.person_min, self._rare(pa.last) and self._rare(pb.last))
+
+    def _rare(self, key_word: str, max_zipf: float | None = None) -> bool:
+        """Whether a word of a name key is rare in English as the corpus writes it (keys fold
+        spellings: "brovn" is Brown)."""
+        limit = self.max_zipf if max_zipf is None else max_zipf
+        return all(word_zipf(w) < limit for w in self._words_written.get(key_word) or {key_word})
 
     def _agree(self, a: _Node, b: _Node) -> float | None:
         if a[0] == "PERSON":
             return self._persons_agree(a, b)
-        return names_agree(a[1], b[1], self.other_min, self.min_chars)
+        if is_variant(a[1], b[1]):
+            return 100.0
+        score = names_agree(a[1], b[1], self.other_min, self.min_chars)
+        if score is not None and " " not in a[1] and not self._misspelt(a[1], b[1]):
+            return None
+        return score
+
+    def _misspelt(self, a: str, b: str) -> bool:
+        """Two one-word names as written are one word misspelt: same length and consonants
+        (Kazkahstan/Kazakhstan); McIntosh is not Macintosh, nor Challenger Challenge."""
+        return any(len(x) == len(y) and consonant_skeleton(x) == consonant_skeleton(y)
+                   for x in self._words_written.get(a) or {a} for y in self._words_written.get(b) or {b})
 
     def _declared(self, cluster: _Cluster) -> set:
         alias = cluster.alias
@@ -223,12 +264,30 @@ class Resolver:
             for k1, k2 in self._similar_strings(keys, self.other_min):
                 if (score := names_agree(k1, k2, self.other_min, self.min_chars)) is not None:
                     edges.append((score, (label, k1), (label, k2)))
-        return sorted(edges, key=lambda e: (-e[0], e[1], e[2]))
+        edges += self._variant_edges([n for n in nodes if n[0] in NAME_LABELS])
+        return sorted(set(edges), key=lambda e: (-e[0], e[1], e[2]))
+
+    def _variant_edges(self, nodes: list[_Node]) -> list[tuple[float, _Node, _Node]]:
+        """Pairs of names that the generic variant rules make one (names.is_variant): blocked
+        by the name without spaces and, for other labels than PERSON, by its content words."""
+        blocks: dict[tuple, list[_Node]] = defaultdict(list)
+        for node in sorted(nodes):
+            blocks[(node[0], "compact", node[1].replace(" ", ""))].append(node)
+            if node[0] != "PERSON" and (block := variant_block(node[1])) is not None:
+                blocks[(node[0], "words", block)].append(node)
+        edges = []
+        for block in blocks.values():
+            for i, a in enumerate(block):
+                for b in block[i + 1:]:
+                    if (self._agree(a, b) if a[0] == "PERSON" else is_variant(a[1], b[1])):
+                        edges.append((100.0, a, b))
+        return edges
 
     # -- short forms and surnames
 
     def _short_forms(self, found: list[NameInArticle], nodes: list[_Node]) -> tuple[dict[int, int], set[int]]:
-        """Single-word PERSON names -> index of the full name they stand for in their article.
+        """Single-word PERSON names, and multi-word surnames ("Di Matteo"), -> index of the full name
+        they stand for in their article.
 
         Also returns the single words that fit several people of their article.
         """
@@ -247,9 +306,15 @@ class Resolver:
             mentions_of = {k: sum(found[i].count for i in where) for k, where in full.items()}
             for i in indices:
                 key = nodes[i][1]
-                if _is_multiword(nodes[i]) or nodes[i] in self.aliases.by_key:
+                if nodes[i] in self.aliases.by_key:
                     continue
-                candidates = sorted(k for k, p in parts.items() if key in (p.first, p.last))
+                if _is_multiword(nodes[i]):  # a multi-word surname: "Di Matteo" of "Roberto Di Matteo"
+                    words = key.split()
+                    candidates = sorted(k for k in full if len(k.split()) > len(words)
+                                        and k.split()[-len(words):] == words)
+                else:  # a given name alone only when rare: "Aliya", not "Tim" or "James" (anybody's)
+                    given_ok = is_distinctive(clean_name(found[i].text), self.max_zipf)
+                    candidates = sorted(k for k, p in parts.items() if key == p.last or (given_ok and key == p.first))
                 if not candidates:
                     continue
                 if all(self._persons_agree(("PERSON", a), ("PERSON", b)) is not None
@@ -258,14 +323,24 @@ class Resolver:
                     short_for[i] = full[best][0]
                 else:
                     ambiguous.add(i)
+        for i, j in short_for.items():  # "Little" -> "Max Little" -> "Max A. Little": the longest
+            while j in short_for:
+                j = short_for[j]
+            short_for[i] = j
         return short_for, ambiguous
 
-    def _surname_links(self, clusters: _Clusters, plain: list[_Node], written: dict) -> dict[_Node, _Node]:
+    def _surname_links(self, clusters: _Clusters, plain: list[_Node], written: dict,
+                       articles_of: dict[_Node, set[str]]) -> dict[_Node, _Node]:
         """Lone single-word PERSON names -> a full name of the one person whose surname fits.
 
-        Only distinctive words ("Nazarbayev", not "James" or "Brown"): a common one may be
-        anybody's first name, or no name at all.
+        Only distinctive words of four letters or more ("Nazarbayev", not "James" or "Brown":
+        a common one may be anybody's first name, or no name at all), and only when an article
+        with the lone name and one with the full name share another, uncommon entity (seed 002's
+        "Nazarbayev" and seed 004's "Nursultan Nazerbayev" both name Kazakhstan): one corpus
+        holds many stories, and Redick of a basketball report is not Josh Reddick of a baseball
+        one.
         """
+        context = self._article_context(clusters, articles_of)
         roots_by_surname: dict[str, set] = defaultdict(set)
         example: dict[_Node, _Node] = {}
         for node in sorted(plain):
@@ -283,7 +358,7 @@ class Resolver:
             cluster = clusters.of(node)
             if cluster.alias is not None or any(_is_multiword(n) for n in cluster.nodes):
                 continue
-            if not all(is_distinctive(name, self.max_zipf) for name in written.get(node, ())):
+            if len(node[1]) < 4 or not all(is_distinctive(name, self.max_zipf) for name in written.get(node, ())):
                 continue
             near = process.extract(node[1], by_letter.get(node[1][:1], []), scorer=fuzz.ratio,
                                    score_cutoff=max(0.0, self.person_min - 5), limit=None)
@@ -291,8 +366,46 @@ class Resolver:
                      if surnames_agree(node[1], surname, self.person_min) is not None
                      for root in roots_by_surname[surname]}
             if len(roots) == 1:
-                links[node] = example[roots.pop()]
+                root = roots.pop()
+                near_name = {r for a in articles_of[node] for r in context.get(a, ())}
+                near_person = {r for n in clusters.clusters[root].nodes
+                               for a in articles_of.get(n, ()) for r in context.get(a, ())}
+                shared = near_name & near_person
+                if shared - {root, clusters.find(node)}:
+                    links[node] = example[root]
         return links
+
+    def _aliases_out_of_context(self, found: list[NameInArticle], names: list[str], nodes: list[_Node]) -> list[int]:
+        """Names the alias file gives an entity that stay names of their own in their article:
+        an acronym of three letters or more in an article naming no other uncommon alias-file
+        entity (an acronym means different things in different stories: CCP the party, CCP
+        Games; CPC, cost per click), and a name written in lowercase letters where the file
+        has only an acronym ("Us" is not US)."""
+        in_context: set[str] = set()
+        acronyms, lowercase = [], []
+        for i, (name, node) in enumerate(zip(names, nodes)):
+            if node not in self.aliases.by_key:
+                continue
+            forms = [f for f in self.aliases.by_key[node].forms if name_key(f, node[0]) == node[1]]
+            if not name.isupper() and forms and all(f.isupper() for f in forms):
+                lowercase.append(i)  # "Us" (Us Weekly, "Join Us") is not the acronym US
+            elif _ACRONYM.fullmatch(name) and name.replace(".", "").isupper():
+                acronyms.append(i)
+            elif all(self._rare(w, MAX_CONTEXT_ZIPF) for w in node[1].split()):
+                in_context.add(found[i].article_id)
+        return lowercase + [i for i in acronyms if found[i].article_id not in in_context]
+
+    def _article_context(self, clusters: _Clusters, articles_of: dict[_Node, set[str]]) -> dict[str, set]:
+        """Article -> the uncommon entities it names (every word of the name rarer in English
+        than MAX_CONTEXT_ZIPF: Kazakhstan and Atajurt, not "U.S." or "China")."""
+        context: dict[str, set] = defaultdict(set)
+        for node, articles in articles_of.items():
+            if node[0] in NAME_LABELS and node in clusters.parent and all(
+                    self._rare(w, MAX_CONTEXT_ZIPF) for w in node[1].split()):
+                root = clusters.find(node)
+                for a in articles:
+                    context[a].add(root)
+        return context
 
     # -- entities
 
@@ -321,6 +434,9 @@ class Resolver:
             return NORMALIZED
         if node[:2] in self.aliases.by_key:
             return ALIAS
+        if node[1].replace(" ", "") == canonical_key.replace(" ", "") or (
+                node[0] != "PERSON" and is_variant(node[1], canonical_key)):
+            return VARIANT
         return FUZZY
 
     def resolve_names(self, found: list[NameInArticle]) -> list[Resolution]:
@@ -331,6 +447,18 @@ class Resolver:
         nodes: list[_Node] = [node_for(f.label, n) for f, n in zip(found, names)]
         short_for, ambiguous = self._short_forms(found, nodes)
         for i in ambiguous:
+            nodes[i] = (*nodes[i], found[i].article_id)
+        written: dict[_Node, set[str]] = defaultdict(set)
+        articles_of: dict[_Node, set[str]] = defaultdict(set)
+        self._words_written = defaultdict(set)  # key word -> the words it was written as
+        for i, node in enumerate(nodes):
+            written[node].add(names[i])
+            articles_of[nodes[short_for.get(i, i)]].add(found[i].article_id)
+            key_words, name_words = node[1].split(), names[i].replace("-", " ").split()
+            if len(key_words) == len(name_words):
+                for k, w in zip(key_words, name_words):
+                    self._words_written[k].add(w.casefold())
+        for i in self._aliases_out_of_context(found, names, nodes):
             nodes[i] = (*nodes[i], found[i].article_id)
 
         clusters = _Clusters()
@@ -349,10 +477,7 @@ class Resolver:
         for _, a, b in self._fuzzy_edges(plain):
             if clusters.find(a) != clusters.find(b) and self._can_merge(clusters, a, b):
                 clusters.union(a, b)
-        written: dict[_Node, set[str]] = defaultdict(set)
-        for i, node in enumerate(nodes):
-            written[node].add(names[i])
-        by_surname = self._surname_links(clusters, plain, written)
+        by_surname = self._surname_links(clusters, plain, written, articles_of)
         for node, target in by_surname.items():
             clusters.union(node, target)
 
@@ -388,9 +513,13 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     whole corpus; `published`: article_id -> ISO date or None.
 
     Resolution runs once per distinct (article, label, text), in order of first mention
-    (NameInArticle), and its outcome is copied to every mention of it. ``aliases``: the
-    config's alias file unless given (benchmarks compare others).
+    (NameInArticle), and its outcome is copied to every mention of it. Then the paragraphs
+    the tag stage sent as catalog requests are searched for the resolved entities
+    (catalog_match). ``aliases``: the config's alias file unless given (benchmarks compare others).
     """
+    resolver = Resolver(config, aliases)
+    is_request = pc.equal(tagged["tagged_by"], CATALOG)
+    requests, tagged = tagged.filter(is_request), tagged.filter(pc.invert(is_request))
     (article, articles), (label, labels), (text, texts) = (
         _codes(tagged[c]) for c in ("article_id", "label", "text"))
     key = (article * (label.max(initial=0) + 1) + label) * (text.max(initial=0) + 1) + text
@@ -404,15 +533,37 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     # Each distinct string once in memory: a name's text repeats across thousands of articles.
     found = [NameInArticle(articles[a], labels[lab], texts[t], n) for a, lab, t, n in
              zip(article[rows].tolist(), label[rows].tolist(), text[rows].tolist(), counts)]
-    resolved = Resolver(config, aliases).resolve_names(found)
+    resolved = resolver.resolve_names(found)
     entities = tagged
     for name, values in (("canonical_name", [r.canonical_name for r in resolved]),
                          ("entity_id", [r.entity_id for r in resolved]),
                          ("resolution", [r.how for r in resolved])):
         entities = entities.append_column(schema.ENTITIES.schema.field(name),
                                           pa.array(values, pa.string()).take(name_of_mention))
+    entities = entities.select(schema.ENTITIES.schema.names)
+    if requests.num_rows:
+        matched = _catalog_mentions(requests, found, resolved, resolver.aliases, resolver.person_min)
+        entities = pa.concat_tables([entities, schema.to_arrow(schema.ENTITIES, matched)])
+        found += [NameInArticle(m["article_id"], m["label"], m["text"]) for m in matched]
+        resolved += [Resolution(m["canonical_name"], m["entity_id"], CATALOG) for m in matched]
     catalog = schema.to_arrow(schema.ENTITY_CATALOG, entity_catalog_rows(found, resolved, published))
-    return schema.sorted_table(schema.ENTITIES, entities.select(schema.ENTITIES.schema.names)), catalog
+    return schema.sorted_table(schema.ENTITIES, entities), catalog
+
+
+def _catalog_mentions(requests: pa.Table, found: list[NameInArticle], resolved: list[Resolution],
+                      aliases: AliasFile, person_min: float) -> list[dict]:
+    """entities rows for the catalog's names in the requested paragraphs (catalog_match)."""
+    matcher = CatalogMatcher([(clean_name(f.text), CatalogEntity(r.entity_id, r.canonical_name, f.label))
+                              for f, r in zip(found, resolved) if f.label in NAME_LABELS], aliases, person_min)
+    rows = []
+    for article_id, paragraph_index, text in zip(*(requests[c].to_pylist()
+                                                    for c in ("article_id", "paragraph_index", "text"))):
+        for m in matcher.match(text):
+            rows.append({"article_id": article_id, "paragraph_index": paragraph_index,
+                         "char_start": m.char_start, "char_end": m.char_end, "text": m.text,
+                         "label": m.entity.label, "canonical_name": m.entity.canonical_name,
+                         "entity_id": m.entity.entity_id, "resolution": CATALOG, "tagged_by": CATALOG})
+    return rows
 
 
 def entity_catalog_rows(found: list[NameInArticle], resolved: list[Resolution],
@@ -440,7 +591,9 @@ def entity_catalog_rows(found: list[NameInArticle], resolved: list[Resolution],
 
 
 RESOLVE = Stage(
-    "resolve", "resolve_entities_v1", CORPUS, resolve_mentions,
+    "resolve", "resolve_entities_v2", CORPUS, resolve_mentions,
     reads=("entity_aliases", "distinctive_name_max_zipf", "person_name_min_similarity",
            "other_name_min_similarity", "fuzzy_name_min_chars"),
-    resources=lambda config: {"entity_aliases_sha256": load_aliases(config.entity_aliases).sha256})
+    resources=lambda config: {"entity_aliases_sha256": load_aliases(config.entity_aliases).sha256,
+                              # keys of names in every script, and which words are common
+                              "anyascii": metadata.version("anyascii"), "wordfreq": metadata.version("wordfreq")})

@@ -42,6 +42,7 @@ from pipeline.core.records import Article, Mention
 from pipeline.core.schema import TAGGED
 from pipeline.core.stage import DOCUMENT, Stage
 from pipeline.core.textutil import WORD_RE, short_id
+from pipeline.stages.entities.catalog_match import CATALOG
 from pipeline.stages.entities.names import (
     NAME_LABELS,
     POSSESSIVE_SUFFIXES,
@@ -57,8 +58,10 @@ _EXCLUDED_PIPES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer
 _EXTRA_INFIXES = (r"(?<=[\w])[\[\(](?=[\w])", r"(?<=[0-9])\.(?=[A-Za-z])", r"(?<=\.)-(?=[A-Za-z])")
 _model_lock = threading.Lock()
 
-# Provenance of a mention (`tagged_by` column).
-BY_MODEL, BY_RULES, BY_ALIASES = "model", "model+rules", "aliases"
+# Provenance of a mention (`tagged_by` column); CATALOG (catalog_match) marks paragraphs the
+# model cannot read, and the mentions resolve finds there.
+BY_MODEL, BY_RULES, BY_VOTE, BY_ALIASES = "model", "model+rules", "model+vote", "aliases"
+TAGGED_BY = (BY_MODEL, BY_RULES, BY_VOTE, BY_ALIASES, CATALOG)
 
 _DETERMINERS = {"the", "a", "an"}
 # Lowercase words that may start a name (al-Assad, van Gogh) and words only inside one.
@@ -67,14 +70,19 @@ _INNER_WORDS = {"of", "and", "for", "&", "on", "in"}
 # Words before a name that are not part of it, even capitalised at a sentence start.
 _MODIFIERS = {"ethnic", "local", "fellow", "former", "late", "young", "pro", "anti", "so-called"}
 _RELABEL_TO_ORG = {"PERSON", "NORP", "FAC", "PRODUCT", "WORK_OF_ART"}
+_RELABEL_TO_PRODUCT = {"ORG", "PERSON", "FAC", "WORK_OF_ART"}
+_DASHES = {"-", "–", "—"}
 _TITLED_TO_PERSON = {"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART", "PERSON"}
 _NO_TRAILING_NUMBER = {"PERSON", "NORP", "GPE", "LOC"}
 # Labels a name may swap for its majority label in the article (NORP/LANGUAGE follow context).
 _VOTING_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+# Labels of names tagged again where the model missed a repeat of them in the article.
+_SPREAD_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
 _LANGUAGE_CUE_BEFORE = {"in", "into"}
 _LIST_GLUE = {",", "and", "or", "&"}
 _SENTENCE_END = {".", "!", "?", "…", ":", "“", "\"", "—"}
 _CUT_CHARS_RE = re.compile(r"[\[(]|\shttps?:|https?:")
+_URL_RE = re.compile(r"https?://\S+|www\.\S+")  # its words are not words of the text ("xinjiang-atajurt")
 _MAX_ORG_EXTENSION = 5  # words after a name that may complete it into an ORG
 
 
@@ -124,6 +132,7 @@ class _Span:
     label: str
     tagged_by: str
     from_alias: bool = False  # label fixed by the alias file: the article rules leave it alone
+    model_label: bool = False  # the label is the model's own (the span may have been trimmed)
 
 
 class DomainLayer:
@@ -146,8 +155,8 @@ class DomainLayer:
         self.ethnonyms = {f for e in aliases.entities if e.label == "NORP" for f in e.forms}
         self.titles = sorted((tuple(t.casefold().split()) for t in aliases.titles), key=len, reverse=True)
         self.title_starts = {t[0] for t in self.titles if t}
-        words = "|".join(re.escape(w) for w in sorted(aliases.organisation_words, key=len, reverse=True))
-        self.org_word = re.compile(rf"(?<!\w)(?:{words})(?!\w)") if words else re.compile(r"(?!x)x")
+        self.org_word = _word_pattern(aliases.organisation_words)
+        self.place_word_at_end = _word_pattern(aliases.place_words, at_end=True)
         self.not_entities = set(aliases.not_entities)
 
     # -- one paragraph
@@ -158,8 +167,21 @@ class DomainLayer:
             if ent.label_ in NAME_LABELS:
                 spans.extend(self._clean(doc, ent.start, ent.end, ent.label_))
             else:  # dates, numbers, amounts: kept as the model found them
-                spans.append(_Span(ent.start, ent.end, ent.label_, BY_MODEL))
-        return self._add_alias_matches(doc, spans)
+                spans.append(_Span(ent.start, ent.end, ent.label_, BY_MODEL, model_label=True))
+        return self._add_alias_matches(doc, self._place_extensions(doc, spans))
+
+    def _place_extensions(self, doc, spans: list[_Span]) -> list[_Span]:
+        """A GPE followed by capitalised words ending in a place word is one GPE ("Xinjiang" +
+        "Uyghur Autonomous Region"); model spans inside the extension go."""
+        for span in [s for s in spans if s.label == "GPE"]:
+            end = span.end
+            while end < len(doc) and end - span.end < _MAX_ORG_EXTENSION and doc[end].text[:1].isupper():
+                end += 1
+                if self.place_word_at_end.search(doc[span.start:end].text):
+                    spans = [s for s in spans if s == span or not (s.start < end and span.start < s.end)]
+                    spans[spans.index(span)] = replace(span, end=end, tagged_by=BY_RULES)
+                    break
+        return spans
 
     def _title_length(self, doc, start: int, end: int) -> int:
         if doc[start].lower_ not in self.title_starts:
@@ -203,9 +225,10 @@ class DomainLayer:
                 start += 1
             else:
                 break
-        for i in range(start + 1, end):  # cut at an inner possessive, bracket or link
+        for i in range(start + 1, end):  # cut at an inner possessive, bracket, link or spaced dash
             text = doc[i].text
-            if text in POSSESSIVE_SUFFIXES or text in ("[", "(") or text.startswith(("http", "[", "(")):
+            if (text in POSSESSIVE_SUFFIXES or text in ("[", "(") or text.startswith(("http", "[", "("))
+                    or (text in _DASHES and doc[i - 1].whitespace_)):
                 end = i
                 break
         while end > start and self._drop_at_end(doc[end - 1], label):
@@ -213,6 +236,8 @@ class DomainLayer:
         if start >= end:
             return extra
         text = doc[start:end].text
+        if _URL_RE.match(text):
+            return extra  # a link the model took for a name
         cut = _CUT_CHARS_RE.search(text)
         if cut and cut.start() > 0:  # a glued marker the tokenizer left ("Jastar[5")
             span = doc.char_span(doc[start].idx, doc[start].idx + cut.start(), alignment_mode="contract")
@@ -226,9 +251,11 @@ class DomainLayer:
             end, text, label = extended, doc[start:extended].text, "ORG"
         else:
             label = self._label(doc, start, end, text, label, titled)
+        if label in _RELABEL_TO_PRODUCT and any(c.isdigit() for c in doc[end - 1].text) and text not in self.label_of:
+            label = "PRODUCT"  # a model number ends it: "Asha 305", "Cortex A8", "Core i3"
         from_alias = text in self.label_of
         by = BY_MODEL if (start, end, label) == original else BY_RULES
-        return extra + [_Span(start, end, label, by, from_alias)]
+        return extra + [_Span(start, end, label, by, from_alias, model_label=label == original[2])]
 
     def _org_extension(self, doc, end: int) -> int | None:
         """End of the capitalised words right after a name that complete it into an ORG, if any."""
@@ -317,6 +344,14 @@ class DomainLayer:
         return out
 
 
+def _word_pattern(words, at_end: bool = False) -> re.Pattern:
+    """Any of the words, whole words, case-sensitive (longest first); at_end: ending the text."""
+    if not words:
+        return re.compile(r"(?!x)x")
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})" + (r"$" if at_end else r"(?!\w)"))
+
+
 @lru_cache(maxsize=4)
 def _domain_layer(model_name: str, alias_setting: str, alias_sha256: str, max_zipf: float) -> DomainLayer:
     return DomainLayer(load_model(model_name), load_aliases(alias_setting), max_zipf)
@@ -345,6 +380,13 @@ class _Found:
         self.span = replace(self.span, label=label, tagged_by=BY_RULES)
 
 
+def _next_to_capitalised(doc, start: int, end: int) -> bool:
+    before = doc[start - 1] if start > 0 else None
+    after = doc[end] if end < len(doc) else None
+    return any(t is not None and t.text[:1].isupper() and not (t is before and _sentence_start(doc, start - 1))
+               for t in (before, after))
+
+
 def _sentence_start(doc, i: int) -> bool:
     return i == 0 or doc[i - 1].text in _SENTENCE_END
 
@@ -359,6 +401,8 @@ def _resolve_article_labels(found: list[_Found], docs: list[tuple[int, object, s
     full_names = {f.text for f in found if f.span.label == "PERSON" and " " in f.text}
     person_parts = {w for name in full_names for w in (name.split()[0], name.split()[-1])
                     if len(w) >= 2 and w[0].isupper() and is_distinctive(w, max_zipf)}
+    # A surname alone is its person even when common ("Bryant" after "Dez Bryant", "Martin").
+    surnames = {w for name in full_names if len(w := name.split()[-1]) >= 3 and w[0].isupper() and w.isalpha()}
     single_persons = {f.text for f in found if f.span.label == "PERSON" and " " not in f.text
                       and is_distinctive(f.text, max_zipf)}
 
@@ -366,23 +410,25 @@ def _resolve_article_labels(found: list[_Found], docs: list[tuple[int, object, s
         span, text = f.span, f.text
         if not span.from_alias and span.label in NAME_LABELS - {"PERSON", "LANGUAGE"}:
             words = text.split()
-            if (len(words) == 1 and text in person_parts) or (
+            if (len(words) == 1 and (text in person_parts or text in surnames)) or (
                     len(words) > 1 and span.label != "NORP" and all(w[:1].isupper() for w in words)
                     and (words[-1] in single_persons or text in full_names)):
                 f.relabel("PERSON")
 
+    # One label per name in the article: the majority of the model's own labels for it. A label
+    # the rules gave from context (a title, an organisation word, the alias file) stands.
     votes: dict[str, Counter] = defaultdict(Counter)
     for f in found:
-        if not f.span.from_alias and f.span.label in _VOTING_LABELS:
+        if f.span.model_label and f.span.label in _VOTING_LABELS:
             votes[f.text][f.span.label] += 1
     for f in found:
         counts = votes.get(f.text)
-        if counts and len(counts) > 1 and not f.span.from_alias and f.span.label in _VOTING_LABELS:
+        if counts and len(counts) > 1 and f.span.model_label and f.span.label in _VOTING_LABELS:
             (top, n), (_, n2) = counts.most_common(2)
             if n > n2 and f.span.label != top:
-                f.relabel(top)
+                f.span = replace(f.span, label=top, tagged_by=BY_VOTE)
 
-    return _join_split_names(found + _untagged_name_parts(found, docs, person_parts), full_names)
+    return _join_split_names(found + _untagged_repeats(found, docs, person_parts, surnames, max_zipf), full_names)
 
 
 def _join_split_names(found: list[_Found], full_names: set[str]) -> list[_Found]:
@@ -400,34 +446,52 @@ def _join_split_names(found: list[_Found], full_names: set[str]) -> list[_Found]
     return out
 
 
-def _untagged_name_parts(found: list[_Found], docs: list[tuple[int, object, str]],
-                         person_parts: set[str]) -> list[_Found]:
-    """Recall: words of the article's full PERSON names that the model left untagged.
+def _untagged_repeats(found: list[_Found], docs: list[tuple[int, object, str]], person_parts: set[str],
+                      surnames: set[str], max_zipf: float) -> list[_Found]:
+    """Recall: names the article tags somewhere, at places where the model left them untagged.
 
-    At a sentence start only when the word never appears in lowercase in the article
-    ("Maxutkanuly joined ..." yes; "Will ..." next to "will" no).
+    Distinctive words of its full PERSON names become PERSON, and so do their surnames
+    standing alone (no capitalised word next to them: "Bryant said", not "Bryant Park"); a
+    distinctive name (every word rare in English and capitalised: "Atajurt", "Talpyn Jastar")
+    takes its majority label in the article. At a sentence start only when the word never
+    appears in lowercase in the article ("Maxutkanuly joined ..." yes; "Will ..." next to
+    "will" no).
     """
-    words = sorted(w for w in person_parts if len(w) >= 3)
-    if not words:
+    label_of = {w: "PERSON" for w in person_parts | surnames if len(w) >= 3}
+    alone_only = surnames - person_parts
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for f in found:
+        words = f.text.split()
+        if (f.span.label in _SPREAD_LABELS and len(f.text) >= 3
+                and all(w[:1].isupper() and w.isalpha() and is_distinctive(w, max_zipf) for w in words)):
+            votes[f.text][f.span.label] += 1
+    for name, counts in votes.items():
+        (top, n), *rest = counts.most_common(2)
+        if not rest or n > rest[0][1]:
+            label_of.setdefault(name, top)
+    if not label_of:
         return []
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    names = sorted(label_of, key=lambda n: (-len(n), n))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
     taken: dict[int, set[int]] = defaultdict(set)
     for f in found:
         taken[id(f.doc)].update(range(f.span.start, f.span.end))
-    texts = docs
     lowercase: set[str] | None = None
     added = []
-    for paragraph_index, doc, text in texts:
+    for paragraph_index, doc, text in docs:
         for match in pattern.finditer(text):
             span = doc.char_span(match.start(), match.end())
-            if span is None or len(span) != 1 or span.start in taken[id(doc)]:
+            if span is None or any(i in taken[id(doc)] for i in range(span.start, span.end)):
+                continue
+            if match.group() in alone_only and _next_to_capitalised(doc, span.start, span.end):
                 continue
             if _sentence_start(doc, span.start):
                 if lowercase is None:
-                    lowercase = {w for _, _, t in texts for w in WORD_RE.findall(t) if w.islower()}
-                if match.group().lower() in lowercase:
+                    lowercase = {w for _, _, t in docs for w in WORD_RE.findall(_URL_RE.sub(" ", t)) if w.islower()}
+                if match.group().split()[0].lower() in lowercase:
                     continue
-            added.append(_Found(paragraph_index, doc, _Span(span.start, span.end, "PERSON", BY_RULES)))
+            taken[id(doc)].update(range(span.start, span.end))
+            added.append(_Found(paragraph_index, doc, _Span(span.start, span.end, label_of[match.group()], BY_RULES)))
     return added
 
 
@@ -486,7 +550,14 @@ def tag(articles: Iterable[Article], config: PipelineConfig, layer: DomainLayer 
         docs = nlp.pipe((text for _, _, text in work), batch_size=config.ner_batch_size)
         for article_id, article_docs in _by_article(work, docs):
             mentions.extend(_article_mentions(article_id, article_docs, layer))
-    return mentions
+    return mentions + [request for a in articles for request in catalog_requests(a, config)]
+
+
+def catalog_requests(article: Article, config: PipelineConfig) -> list[Mention]:
+    """One row per paragraph the model cannot read, holding the whole paragraph: resolve looks
+    there for the names of entities the corpus already knows (catalog_match)."""
+    return [Mention(article.article_id, p.index, 0, len(p.text), p.text, "", "", "", tagged_by=CATALOG)
+            for p in article.paragraphs if p.language not in config.ner_languages]
 
 
 def mention_batch(mentions: list[Mention]) -> pa.RecordBatch:
@@ -504,6 +575,6 @@ def tag_articles(articles: list[Article], config: PipelineConfig) -> list[pa.Rec
     return [mention_batch(found[a.article_id]) for a in articles]
 
 
-TAG = Stage("tag", "tag_spacy_ner_domain_v2", DOCUMENT, tag_articles,
+TAG = Stage("tag", "tag_spacy_ner_domain_v3", DOCUMENT, tag_articles,
             reads=("spacy_model", "ner_languages", "entity_aliases", "distinctive_name_max_zipf"),
             resources=tagger_resources)
