@@ -19,10 +19,14 @@ Each mention gets the entity's `canonical_name`, its stable `entity_id` and a
 - ``short_form``: one word of a full PERSON name written in the same article
   ("Bilash" after "Serikzhan Bilash", "Xi" after "Xi Jinping");
 - ``surname``: a lone surname in an article without the full name, when it is a
-  distinctive word (rare in English: `distinctive_name_max_zipf`) and exactly one person in
-  the corpus has a surname like it ("Nazarbayev" -> "Nursultan Nazerbayev").
+  distinctive word (rare in English: `distinctive_name_max_zipf`), exactly one person in
+  the corpus has a surname like it, and the two articles share another uncommon entity
+  ("Nazarbayev" -> "Nursultan Nazerbayev", both stories naming Kazakhstan);
+- ``catalog``: a known entity's name in a paragraph the model cannot read (catalog_match).
 
-Guard rails against false merges: only mentions of one label merge; two full person names
+Guard rails against false merges (names.surnames_agree, names.same_person: misspellings keep
+their consonants and shape; initials and a missing middle name only under a rare surname;
+acronyms of the alias file only in articles of its domain): only mentions of one label merge; two full person names
 merge only if surnames agree AND given names agree (equal, an initial, or fuzzy above
 `person_name_min_similarity`), so namesakes with other first names and Ivanov/Ivanova stay
 apart; merging is complete-link (every pair of inferred names in a cluster must agree, so

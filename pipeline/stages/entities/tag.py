@@ -6,20 +6,27 @@ The domain layer (rules here, names in ``pipeline/resources/entity_aliases.toml`
    "Eriktileri(6K", "2021.Returnees"), so they cannot end up inside a name.
 2. Each model span is cleaned: leading articles, titles ("Kazakh President"), lowercase
    words at the edges ("Kazakh village" -> "Kazakh"), everything from an inner possessive,
-   bracket or URL on ("Atajurt's Human Rights Activities" -> "Atajurt") are cut off;
+   bracket, URL or spaced dash on ("Atajurt's Human Rights Activities" -> "Atajurt") are cut
+   off, and a span that is a link is dropped;
    the span's offsets move with it, so `text == paragraph[char_start:char_end]` holds.
 3. Labels are fixed: names in the alias file get its label (ethnonyms are NORP, Atajurt is
    ORG), a title before a name makes it a PERSON, organisation words ("Human Rights",
    "Party") make an ORG, and so do capitalised words ending in one right after a name
    ("Xinjiang" + "Victims Database"); a nationality used as a language ("in Kazakh
-   language", "into Turkish, Arabic, Russian, and English") is a LANGUAGE.
+   language", "into Turkish, Arabic, Russian, and English") is a LANGUAGE; a model number at
+   the end makes a PRODUCT ("Asha 305"); a GPE followed by capitalised words ending in a place
+   word is one GPE ("Xinjiang" + "Uyghur Autonomous Region").
 4. Alias-file names the model missed are added (phrase matching, case-sensitive); a model
    span that is only alias names in a list ("Facebook and Instagram") is split into them.
 5. Within one article: a distinctive word (rare in English, see
    names.is_distinctive) of a full PERSON name written in the same article is that
    person ("Ablyazov" tagged GPE next to "Mukhtar Ablyazov"), and is tagged where the model
-   missed it; adjacent parts of such a name join; a name tagged with several labels in the
-   article takes the majority label.
+   missed it, and so is the surname of a full name standing alone; adjacent parts of such a
+   name join; a name tagged with several labels in the article takes the majority of the
+   model's own labels (`tagged_by = model+vote`); untagged repeats of a distinctive name the
+   article tags elsewhere get its label.
+6. Paragraphs not in a language of the model become one catalog request each
+   (`catalog_requests`): resolve looks there for the names of entities the corpus knows.
 
 Everything depends only on one article and the config (the flow caches it per document);
 which mentions are one entity across articles is decided later, in ``resolve``.
@@ -174,6 +181,8 @@ class DomainLayer:
         """A GPE followed by capitalised words ending in a place word is one GPE ("Xinjiang" +
         "Uyghur Autonomous Region"); model spans inside the extension go."""
         for span in [s for s in spans if s.label == "GPE"]:
+            if span not in spans:  # inside an earlier place's extension
+                continue
             end = span.end
             while end < len(doc) and end - span.end < _MAX_ORG_EXTENSION and doc[end].text[:1].isupper():
                 end += 1
