@@ -189,12 +189,12 @@ def print_audit(articles: list[Article], tagged: list, config: PipelineConfig) -
         label_of[m.entity_id], canonical_of[m.entity_id] = m.label, m.canonical_name
     joins = {e: keys for e, keys in names.items() if len(keys) > 1}
 
-    def within_one_article(entity_id: str) -> bool:  # a full name and its short forms in one story
-        keys = joins[entity_id]
-        pages = {p for _, where in keys.values() for p in where}
-        return {how for how, _ in keys.values()} <= {resolve.EXACT, resolve.NORMALIZED, resolve.SHORT_FORM} and all(
-            how != resolve.SHORT_FORM or where <= min((w for h, w in keys.values() if h != resolve.SHORT_FORM),
-                                                      key=len, default=pages) for how, where in keys.values())
+    def within_one_article(entity_id: str) -> bool:
+        """Joined only as short forms, each on a page where the entity's full name stands."""
+        keys = joins[entity_id].values()
+        full_pages = {p for how, where in keys if how != resolve.SHORT_FORM for p in where}
+        return ({how for how, _ in keys} <= {resolve.EXACT, resolve.NORMALIZED, resolve.SHORT_FORM}
+                and all(where <= full_pages for how, where in keys if how == resolve.SHORT_FORM))
 
     print(f"\naudit: {len(articles)} gold bodies (boilerplate-dev and boilerplate-more), {len(mentions)} mentions, "
           f"{len(names)} entities; {len(joins)} join two or more different names (by label: "

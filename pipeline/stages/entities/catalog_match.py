@@ -106,17 +106,25 @@ def _keys(word: str, label: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name_key(w, label) for w in _kazakh_k_variants(word)))
 
 
+def _without(word: str, endings) -> list[str]:
+    """The word without each of the endings it has."""
+    lower = word.casefold()
+    return [word[: len(word) - len(end)] for end in endings if lower.endswith(end)]
+
+
+def _stem_keys(stems: list[str], label: str) -> list[str]:
+    return [key for stem in stems if len(stem) >= MIN_STEM_CHARS for key in _keys(stem, label)]
+
+
 @lru_cache(maxsize=1 << 16)
 def word_keys(word: str, label: str, language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(keys as written, keys of the word without a grammatical ending) of one word of a
     paragraph; language "kk", "ru" or "" (no endings)."""
     exact = _keys(word, label)
-    lower = word.casefold()
-    stems = [word[: len(word) - len(end)] for end in ENDINGS.get(language, ()) if lower.endswith(end)]
+    stems = _without(word, ENDINGS.get(language, ()))
     if label == "NORP":
-        stems += [s[: len(s) - len(p)] for s in [word, *stems] for p in _PLURALS.get(language, ())
-                  if s.casefold().endswith(p)]
-    stripped = [key for stem in stems if len(stem) >= MIN_STEM_CHARS for key in _keys(stem, label)]
+        stems += [stem for s in [word, *stems] for stem in _without(s, _PLURALS.get(language, ()))]
+    stripped = _stem_keys(stems, label)
     return exact, tuple(dict.fromkeys(k for k in stripped if len(k) >= MIN_FORM_CHARS and k not in exact))
 
 
@@ -124,10 +132,13 @@ def word_keys(word: str, label: str, language: str) -> tuple[tuple[str, ...], tu
 def _form_stems(word: str, label: str) -> tuple[str, ...]:
     """Keys of a Cyrillic form's word without an ending of its own or the last letter its
     inflections drop (Китай: кита; Центральная: центральн; мусульмане: мусульман)."""
-    lower = word.casefold()
-    stems = [word[: len(word) - len(end)] for language in ENDINGS.values() for end in language if lower.endswith(end)]
-    stems += [word[:-1] for final in _STEM_FINALS if lower.endswith(final)]
-    return tuple(dict.fromkeys(key for stem in stems if len(stem) >= MIN_STEM_CHARS for key in _keys(stem, label)))
+    stems = [stem for endings in (*ENDINGS.values(), _STEM_FINALS) for stem in _without(word, endings)]
+    return tuple(dict.fromkeys(_stem_keys(stems, label)))
+
+
+def _unambiguous(named: dict) -> dict:
+    """Only the keys that name one entity: a form naming two is no evidence for either."""
+    return {k: next(iter(v)) for k, v in named.items() if len(v) == 1}
 
 
 def paragraph_language(text: str) -> str:
@@ -153,11 +164,11 @@ class CatalogMatcher:
         self.place_words = tuple(w.casefold() for w in aliases.place_words)
         forms: dict[tuple[bool, str], set[CatalogEntity]] = defaultdict(set)
         written: dict[str, set[CatalogEntity]] = defaultdict(set)
-        by_id = {}
         given_names: dict[CatalogEntity, set[str]] = defaultdict(set)
         single: list[tuple[str, CatalogEntity]] = []
+        by_canonical: dict[tuple[str, str], set[CatalogEntity]] = defaultdict(set)
         for name, entity in named:
-            by_id[entity.entity_id] = entity
+            by_canonical[(entity.label, name_key(entity.canonical_name, entity.label))].add(entity)
             key = name_key(name, entity.label)
             words = key.split()
             if entity.label == "PERSON":
@@ -171,12 +182,11 @@ class CatalogMatcher:
             if key not in given_names[entity]:
                 forms[(False, key)].add(entity)
         for alias in aliases.entities:
-            for entity in {e for e in by_id.values() if e.label == alias.label
-                           and name_key(e.canonical_name, e.label) == name_key(alias.name, alias.label)}:
+            for entity in by_canonical.get((alias.label, name_key(alias.name, alias.label)), ()):
                 for form in alias.forms:
                     forms[(alias.label == "NORP", name_key(form, alias.label))].add(entity)
                     written[form].add(entity)
-        self.forms = {k: next(iter(v)) for k, v in forms.items() if len(v) == 1}
+        self.forms = _unambiguous(forms)
         # Full person names by the first letter of the surname, for spelling variants
         # (Назарбаев / Nazerbayev): the guard rails of names.same_person apply.
         self.people: dict[str, list[tuple[PersonName, CatalogEntity]]] = defaultdict(list)
@@ -184,7 +194,7 @@ class CatalogMatcher:
             person = PersonName.from_key(key) if entity.label == "PERSON" else None
             if person is not None:
                 self.people[person.last[:1]].append((person, entity))
-        self.written = {k: next(iter(v)) for k, v in written.items() if len(v) == 1}
+        self.written = _unambiguous(written)
         # Cyrillic forms of the alias file also by their stem: an inflected form may share only
         # that with the dictionary form (Китай / Китае, Китаем: кита).
         stems: dict[tuple[bool, str], set[CatalogEntity]] = defaultdict(set)
@@ -193,7 +203,7 @@ class CatalogMatcher:
                 options = [(*_keys(word, entity.label), *_form_stems(word, entity.label)) for word in form.split()]
                 for combo in itertools.product(*options):
                     stems[(entity.label == "NORP", " ".join(combo))].add(entity)
-        self.stems = {k: next(iter(v)) for k, v in stems.items() if len(v) == 1 and k not in self.forms}
+        self.stems = {k: v for k, v in _unambiguous(stems).items() if k not in self.forms}
         self.max_words = max((len(k[1].split()) for k in self.forms), default=1)
 
     def _lookup(self, words: list[str], language: str) -> CatalogEntity | None:
@@ -203,7 +213,7 @@ class CatalogMatcher:
         found: set[CatalogEntity] = set()
         # Lowercase words can only be nationalities (казахов, қазақтар).
         for norp in (False, True) if words[0][:1].isupper() else (True,):
-            label = "NORP" if norp else "ORG"
+            label = "NORP" if norp else "ORG"  # name_key treats every label but NORP alike
             per_word = [word_keys(w, label, language) for w in words]
             for stripped in (False, True):
                 if stripped and found:
@@ -257,7 +267,6 @@ class CatalogMatcher:
                                text[words[i].start():words[i + n - 1].end()], entity)
                 for i, n, entity in found
                 if entity.label != "PERSON" or _stands_alone(text, words, i, n, matched)]
-
 
     def _fits(self, words: list[re.Match], i: int, n: int, entity: CatalogEntity, language: str) -> bool:
         first, last = words[i].group(), words[i + n - 1].group()

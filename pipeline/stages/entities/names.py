@@ -280,13 +280,18 @@ def variant_block(key: str) -> tuple[str, ...] | None:
     return tuple(sorted(w[:MIN_VARIANT_STEM_CHARS - 1] for w in words)) if len(words) >= 2 else None
 
 
+def compact(key: str) -> str:
+    """A name key without its spaces: Kassym-Jomart, Kassym Jomart and Kassymjomart share it."""
+    return key.replace(" ", "")
+
+
 def is_variant(a: str, b: str) -> bool:
     """Two non-person name keys that are one name by a generic rule: the same words without
     spaces or hyphens (kasim jomart / kasimjomart, al kaida / alkaida), or the same content
     words in another order, with function words added or dropped and words in another form
     ("world asociation of kazaks" / "world kazak asociation"); two words only with a function
     word in one of them ("department of justice" / "justice department")."""
-    if a == b or a.replace(" ", "") == b.replace(" ", ""):
+    if compact(a) == compact(b):
         return True
     wa, wb = content_words(a), content_words(b)
     if len(wa) < 2 or len(wa) != len(wb):

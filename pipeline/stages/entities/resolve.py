@@ -67,6 +67,7 @@ from pipeline.stages.entities.names import (
     AliasFile,
     PersonName,
     clean_name,
+    compact,
     consonant_skeleton,
     is_distinctive,
     is_variant,
@@ -171,7 +172,7 @@ class Resolver:
     # -- guard rails
 
     def _persons_agree(self, a: _Node, b: _Node) -> float | None:
-        if a[1].replace(" ", "") == b[1].replace(" ", ""):  # Kassym-Jomart / Kassymjomart
+        if compact(a[1]) == compact(b[1]):  # Kassym-Jomart / Kassymjomart
             return 100.0
         pa, pb = PersonName.from_key(a[1]), PersonName.from_key(b[1])
         if not (pa and pb):
@@ -272,20 +273,19 @@ class Resolver:
         return sorted(set(edges), key=lambda e: (-e[0], e[1], e[2]))
 
     def _variant_edges(self, nodes: list[_Node]) -> list[tuple[float, _Node, _Node]]:
-        """Pairs of names that the generic variant rules make one (names.is_variant): blocked
-        by the name without spaces and, for other labels than PERSON, by its content words."""
-        blocks: dict[tuple, list[_Node]] = defaultdict(list)
+        """Pairs of names that the generic variant rules make one (names.is_variant): the same
+        name without spaces, and, for other labels than PERSON, the same content words in
+        another order or form (blocked by their first letters)."""
+        same_compact: dict[tuple, list[_Node]] = defaultdict(list)
+        same_words: dict[tuple, list[_Node]] = defaultdict(list)
         for node in sorted(nodes):
-            blocks[(node[0], "compact", node[1].replace(" ", ""))].append(node)
+            same_compact[(node[0], compact(node[1]))].append(node)
             if node[0] != "PERSON" and (block := variant_block(node[1])) is not None:
-                blocks[(node[0], "words", block)].append(node)
-        edges = []
-        for block in blocks.values():
-            for i, a in enumerate(block):
-                for b in block[i + 1:]:
-                    if (self._agree(a, b) if a[0] == "PERSON" else is_variant(a[1], b[1])):
-                        edges.append((100.0, a, b))
-        return edges
+                same_words[(node[0], block)].append(node)
+        pairs = [(a, b) for block in same_compact.values() for i, a in enumerate(block) for b in block[i + 1:]]
+        pairs += [(a, b) for block in same_words.values() for i, a in enumerate(block) for b in block[i + 1:]
+                  if is_variant(a[1], b[1])]
+        return [(100.0, a, b) for a, b in pairs]
 
     # -- short forms and surnames
 
@@ -438,8 +438,7 @@ class Resolver:
             return NORMALIZED
         if node[:2] in self.aliases.by_key:
             return ALIAS
-        if node[1].replace(" ", "") == canonical_key.replace(" ", "") or (
-                node[0] != "PERSON" and is_variant(node[1], canonical_key)):
+        if compact(node[1]) == compact(canonical_key) or (node[0] != "PERSON" and is_variant(node[1], canonical_key)):
             return VARIANT
         return FUZZY
 
