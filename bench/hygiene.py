@@ -260,7 +260,7 @@ def scaling(articles: list[Article], signatures: dict, config: PipelineConfig,
         values = rng.integers(0, 2**32 - 1, size=(size, config.minhash_permutations), dtype=np.uint64)
         grown = dict(signatures) | {a.article_id: tuple(int(v) for v in row) for a, row in zip(extra, values)}
         t0 = time.perf_counter()
-        dedupe.duplicate_clusters(articles + extra, grown, config)
+        dedupe.duplicate_clusters([dedupe.member(a) for a in articles + extra], grown, config)
         t_lsh = time.perf_counter() - t0
         _, t_pairs = all_pairs_baseline(articles + extra, grown, config)
         out.append((size, t_lsh, t_pairs))
@@ -273,7 +273,7 @@ def near_duplicate_section(gold: dict[str, Article], dumps: dict[str, Article], 
           f"threshold {config.near_duplicate_min_similarity})")
     seed_list = list(seeds.values())
     seed_signatures = {a.article_id: dedupe.signature(a.text, config) for a in seed_list}
-    clusters = dedupe.duplicate_clusters(seed_list, seed_signatures, config)
+    clusters = dedupe.duplicate_clusters([dedupe.member(a) for a in seed_list], seed_signatures, config)
     by_cluster: dict[str, list[str]] = {}
     for prefix, article in seeds.items():
         if article.article_id in clusters:
@@ -287,11 +287,11 @@ def near_duplicate_section(gold: dict[str, Article], dumps: dict[str, Article], 
     signatures = {a.article_id: dedupe.signature(a.text, config) for a in articles}
     t_sign = time.perf_counter() - t0
     t0 = time.perf_counter()
-    clusters = dedupe.duplicate_clusters(articles, signatures, config)
+    clusters = dedupe.duplicate_clusters([dedupe.member(a) for a in articles], signatures, config)
     t_lsh = time.perf_counter() - t0
     shuffled = articles[:]
     random.Random(7).shuffle(shuffled)
-    same_order_free = dedupe.duplicate_clusters(shuffled, signatures, config) == clusters
+    same_order_free = dedupe.duplicate_clusters([dedupe.member(a) for a in shuffled], signatures, config) == clusters
     all_pairs, t_pairs = all_pairs_baseline(articles, signatures, config)
 
     members: dict[str, set[str]] = {}

@@ -1,5 +1,6 @@
 """Same tables before and after a change: run an earlier commit and this working tree on the
-same corpora and compare every published Parquet file byte for byte.
+same corpora and compare every published table byte for byte (part by part; across the change
+to parts, row for row).
 
     .venv/bin/python bench/same_tables.py --base 3f1f92b               # seeds, bad inputs, 300 dev pages
     .venv/bin/python bench/same_tables.py --base HEAD~1 --corpora seeds
@@ -21,7 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pipeline.core.schema import TABLES  # noqa: E402
+from pipeline.storage.loading import table_files  # noqa: E402
+
 SHARED = REPO.parent / "shared"
 CORPORA = ("seeds", "bad", "dev")
 
@@ -51,6 +60,18 @@ def run(code_root: Path, seeds: Path, data: Path) -> float:
     return time.perf_counter() - started
 
 
+def same_table(old: Path, new: Path, table: str) -> bool:
+    """Byte for byte, part by part; across a change of layout (one file per table before
+    parts), the same rows, schema and column descriptions."""
+    old_files, new_files = table_files(old, table), table_files(new, table)
+    if [f.relative_to(old) for f in old_files] == [f.relative_to(new) for f in new_files]:
+        return all(a.read_bytes() == b.read_bytes() for a, b in zip(old_files, new_files))
+    def rows(files: list[Path]) -> pa.Table:
+        return pa.concat_tables([pq.read_table(f) for f in files]).combine_chunks()
+
+    return rows(old_files).equals(rows(new_files), check_metadata=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the earlier commit (any git revision)")
@@ -65,15 +86,13 @@ def main() -> int:
             seeds = corpus_folder(name, workdir)
             old, new = workdir / f"{name}-base", workdir / f"{name}-new"
             seconds = run(old_code, seeds, old), run(REPO, seeds, new)
-            files = sorted(p.name for p in (old / "latest").glob("*.parquet"))
-            assert files == sorted(p.name for p in (new / "latest").glob("*.parquet")), "different tables"
-            same = [f for f in files if (old / "latest" / f).read_bytes() == (new / "latest" / f).read_bytes()]
-            differing += len(files) - len(same)
-            print(f"{name}: {len(list(seeds.rglob('*.*')))} inputs; {len(same)} of {len(files)} tables identical "
+            same = [table for table in TABLES if same_table(old / "latest", new / "latest", table)]
+            differing += len(TABLES) - len(same)
+            print(f"{name}: {len(list(seeds.rglob('*.*')))} inputs; {len(same)} of {len(TABLES)} tables identical "
                   f"(runs {seconds[0]:.0f} s base, {seconds[1]:.0f} s now)")
-            for f in files:
-                print(f"    {f:<24} {(old / 'latest' / f).stat().st_size:>10,} bytes  "
-                      f"{'identical' if f in same else 'DIFFERENT'}")
+            for table in TABLES:
+                size = sum(f.stat().st_size for f in table_files(old / "latest", table))
+                print(f"    {table:<24} {size:>10,} bytes  {'identical' if table in same else 'DIFFERENT'}")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(old_code)], cwd=REPO, check=False)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,26 +1,30 @@
-"""Throughput and memory at scale: `pipeline run` on N synthetic documents, against bare spaCy NER.
+"""The pipeline at scale: full, incremental and no-op runs of `pipeline run` on N documents.
 
-For each N (default 1,000 and 10,000) it writes N documents built from seeds/ and
-../shared/boilerplate-dev (bench/synthetic.py), runs `pipeline run` on them as a user would
-(a fresh data folder, its own process, the default runner: one worker process per core) and
-samples the memory of its whole process tree. It prints documents/s, words/s and peak memory.
+For each N (default 10,000 and 50,000) it writes N documents built from seeds/,
+../shared/boilerplate-dev and ../shared/boilerplate-more (bench/synthetic.py) and runs
+`pipeline run` as a user would (its own process, the default runner: one worker process per
+core) while sampling the memory of its whole process tree:
 
-The baseline, timed in the same run on the same machine with the same number of processes:
-spaCy's NER alone (the tagging model, `en_core_web_sm` without its other components, through
-`nlp.pipe`) over the text of the first 1,000 documents, measured two ways:
-  - "article text": the articles the pipeline published; words = the articles' words.
-  - "input text": each input as it came (a dump's whole text, an HTML page's visible text),
-    which is what running NER without the pipeline would mean; words = the inputs' words.
-The ratio divides the pipeline's end-to-end words/s (counted the same way) by the baseline's.
+  1. a full run into a fresh data folder;
+  2. nothing new: the same command again (it stops before Prefect starts);
+  3. one document added, 4. that document edited, 5. removed again (which must give back
+     the full run's version id).
 
-A second baseline, "vs stages", is the pipeline's own per-document work without the flow:
-extract + normalize, then tag + signals, the shard tasks' functions called in a process pool over
-the same 1,000 documents (no Prefect, cache, duplicate detection, tables, validation or
-publishing). The pipeline's article words/s divided by theirs is what the orchestration
-costs; the split it prints shows how much of the stages is NER itself.
+Prefect's temporary server start-up, paid by every run that starts a flow, is measured in
+the same session (a process that runs an empty flow, less one that only imports the
+pipeline) and the incremental runs are also shown without it. For the run with one document
+added it prints when each progress line arrived, so the slowest steps are visible.
 
-    .venv/bin/python bench/scale.py                   # N = 1,000 and 10,000 (about 20 min on 2 cores)
-    .venv/bin/python bench/scale.py --sizes 300       # a quick look
+The baselines, on the first 1,000 documents of the smallest N with the same number of processes:
+  - the stages without the flow (extract + normalize, then tag + signals, the shard tasks'
+    functions in a plain process pool: no Prefect, cache, duplicates, tables, validation or
+    publishing); the flow's documents/s divided by theirs is what orchestration costs;
+  - extraction's CPU per document against spaCy NER's on the same documents
+    (bench/stage_costs.py).
+
+    .venv/bin/python bench/scale.py                       # N = 10,000 and 50,000 (about 2 h on 2 cores)
+    .venv/bin/python bench/scale.py --sizes 10000         # about 20 min
+    .venv/bin/python bench/scale.py --sizes 300           # a quick look
 """
 from __future__ import annotations
 
@@ -33,29 +37,27 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from synthetic import document_pool, write_corpus  # noqa: E402
+from stage_costs import report as stage_costs_report  # noqa: E402
+from stage_costs import stage_costs  # noqa: E402
+from synthetic import document_pool, synthetic_document, write_corpus  # noqa: E402
 
 from pipeline.core.config import PipelineConfig  # noqa: E402
 from pipeline.core.records import Article  # noqa: E402
 from pipeline.core.stage import SourceRef  # noqa: E402
-from pipeline.core.textutil import count_words  # noqa: E402
 from pipeline.stages import ingest  # noqa: E402
-from pipeline.stages.entities import tag  # noqa: E402
 from pipeline.stages.entities.tag import TAG  # noqa: E402
 from pipeline.stages.hygiene.signals import SIGNALS  # noqa: E402
-from pipeline.stages.prepare import (
-    PREPARE,  # noqa: E402
-    Prepared,  # noqa: E402
-)
+from pipeline.stages.prepare import PREPARE, Prepared  # noqa: E402
+from pipeline.storage.loading import table_files  # noqa: E402
 
 BASELINE_DOCUMENTS = 1000
 MIB = 1024 * 1024
@@ -92,43 +94,49 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_pipeline(seeds: Path, data: Path, workers: int) -> tuple[float, PeakMemory]:
+@dataclass
+class Run:
+    seconds: float
+    memory: PeakMemory
+    lines: list[tuple[float, str]]  # (seconds since start, progress line)
+
+    def slowest_steps(self, top: int = 6) -> list[tuple[float, str]]:
+        """The progress lines that came longest after the one before them (what that step cost)."""
+        steps, before = [], 0.0
+        for at, line in self.lines:
+            steps.append((at - before, line))
+            before = at
+        steps.append((self.seconds - before, "(to the end of the process)"))
+        return sorted(steps, reverse=True)[:top]
+
+
+def run_pipeline(seeds: Path, data: Path, workers: int, expect: str | None = None) -> Run:
     command = [sys.executable, "-m", "pipeline", "run", "--seeds", str(seeds), "--data", str(data),
                "--workers", str(workers)]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     memory = PeakMemory(process.pid)
-    output, _ = process.communicate()
+    lines = [(time.perf_counter() - started, line.rstrip()) for line in process.stdout]
+    process.wait()
     elapsed = time.perf_counter() - started
     memory.stop()
-    if process.returncode != 0:
-        sys.exit(f"pipeline run failed ({process.returncode}):\n{output[-3000:]}")
-    return elapsed, memory
+    output = "\n".join(line for _, line in lines)
+    if process.returncode != 0 or (expect is not None and expect not in output):
+        sys.exit(f"pipeline run failed ({process.returncode}; expected {expect!r}):\n{output[-3000:]}")
+    return Run(elapsed, memory, lines)
 
 
-def input_text(seeds: Path, relative_path: str) -> str:
-    """An input as a user without the pipeline would feed it to NER: dumps whole, HTML as visible text."""
-    path = seeds / relative_path
-    if not relative_path.endswith((".html", ".htm")):
-        return path.read_text(encoding="utf-8", errors="replace")
-    import lxml.html
+def prefect_start_up_seconds() -> float:
+    """What starting Prefect's temporary server and one empty flow run adds to a process."""
+    imports = "import pipeline.orchestration.flow"
+    empty_flow = imports + "; from prefect import flow; flow(name='start-up')(lambda: None)()"
 
-    root = lxml.html.fromstring(path.read_bytes())
-    for element in root.xpath("//script|//style|//noscript"):
-        element.drop_tree()
-    return root.text_content()
+    def wall(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True)
+        return time.perf_counter() - started
 
-
-def bare_ner_seconds(texts: list[str], workers: int) -> float:
-    """Wall seconds for spaCy NER alone over texts, with `workers` processes (model load excluded)."""
-    import spacy
-
-    nlp = spacy.load(PipelineConfig().spacy_model, exclude=tag._EXCLUDED_PIPES)
-    nlp.max_length = max(nlp.max_length, *(len(t) + 1 for t in texts))
-    started = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=64, n_process=workers):
-        pass
-    return time.perf_counter() - started
+    return wall(empty_flow) - wall(imports)
 
 
 # The stages without the flow: the shard tasks' own functions in a plain process pool, as a
@@ -170,70 +178,86 @@ def bare_stages_seconds(seeds: Path, paths: list[str], workers: int) -> tuple[fl
     return extracted - started, tagged - extracted
 
 
+def version_of(data: Path) -> str:
+    return os.readlink(data / "latest").rsplit("/", 1)[-1]
+
+
+def bench_size(n: int, workdir: Path, pool, workers: int, start_up: float) -> dict:
+    seeds, data = workdir / f"seeds-{n}", workdir / f"data-{n}"
+    shutil.rmtree(data, ignore_errors=True)
+    if not seeds.exists():
+        write_corpus(seeds, pool, 0, n)
+    say = lambda what: print(f"N={n:,}: {what} ...", file=sys.stderr, flush=True)  # noqa: E731
+    say("full run")
+    runs = {"full run": run_pipeline(seeds, data, workers)}
+    full_version = version_of(data)
+    say("nothing new")
+    runs["nothing new"] = run_pipeline(seeds, data, workers, expect="nothing new")
+    suffix, text = synthetic_document(pool, n)  # the next document of the series
+    added = seeds / f"added-{n}{suffix}"
+    added.write_text(text, encoding="utf-8")
+    say("one document added")
+    runs["one added"] = run_pipeline(seeds, data, workers, expect="1 processed")
+    added.write_text(text.replace("correspondents filed", "correspondents wrote and filed", 1), encoding="utf-8")
+    say("one document edited")
+    runs["one edited"] = run_pipeline(seeds, data, workers, expect="1 processed")
+    added.unlink()
+    say("one document removed")
+    runs["one removed"] = run_pipeline(seeds, data, workers)
+    files = [f for name in ("articles", "paragraphs", "entities", "entity_catalog", "boilerplate", "quarantine")
+             for f in table_files(data / "latest", name)]
+    return {
+        "n": n, "runs": runs, "seeds": seeds, "same_version_after_remove": version_of(data) == full_version,
+        "tables_mib": sum(f.stat().st_size for f in files) / MIB,
+        "articles": sum(pq.ParquetFile(f).metadata.num_rows for f in table_files(data / "latest", "articles")),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes for the pipeline and the baseline alike (default: one per core)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep corpora and outputs here")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     pool = document_pool()
-    rows = []
-    for n in args.sizes:
-        seeds, data = workdir / f"seeds-{n}", workdir / f"data-{n}"
-        shutil.rmtree(data, ignore_errors=True)
-        if not seeds.exists():
-            write_corpus(seeds, pool, 0, n)
-        print(f"N={n}: running the pipeline ...", file=sys.stderr, flush=True)
-        seconds, memory = run_pipeline(seeds, data, args.workers)
-        articles = pq.read_table(data / "latest" / "articles.parquet", columns=["n_words"])
-        files = sorted((data / "latest").resolve().glob("*.parquet"))
-        tables_mib = sum(p.stat().st_size for p in files) / MIB
-        # The tables as the flow holds them (Arrow), the part of its memory that must grow with N.
-        tables_memory_mib = sum(pq.read_table(p).nbytes for p in files) / MIB
-        input_words = sum(count_words(input_text(seeds, p)) for p in ingest.discover(seeds))
-        rows.append((n, seconds, pc.sum(articles["n_words"]).as_py(), input_words, memory, tables_mib,
-                     tables_memory_mib))
+    print("Prefect start-up ...", file=sys.stderr, flush=True)
+    start_up = prefect_start_up_seconds()
+    results = [bench_size(n, workdir, pool, args.workers, start_up) for n in args.sizes]
 
-    # The baseline: the first documents of the largest corpus, as published and as they came.
-    n = max(args.sizes)
-    seeds, data = workdir / f"seeds-{n}", workdir / f"data-{n}"
+    seeds = results[0]["seeds"]
     sample = ingest.discover(seeds)[:BASELINE_DOCUMENTS]
-    published = pq.read_table(data / "latest" / "articles.parquet", columns=["source_path", "text"]).to_pylist()
-    by_path = {row["source_path"]: row["text"] for row in published}
-    article_texts = [by_path[p] for p in sample if p in by_path]
-    raw_texts = [input_text(seeds, p) for p in sample]
-    print("baseline: bare spaCy NER ...", file=sys.stderr, flush=True)
-    sample_article_words = sum(map(count_words, article_texts))
-    ner_seconds = bare_ner_seconds(article_texts, args.workers)
-    ner_article = sample_article_words / ner_seconds
-    ner_input = sum(map(count_words, raw_texts)) / bare_ner_seconds(raw_texts, args.workers)
     print("baseline: the stages without the flow ...", file=sys.stderr, flush=True)
     extract_seconds, tag_seconds = bare_stages_seconds(seeds, sample, args.workers)
-    stages_article = sample_article_words / (extract_seconds + tag_seconds)
+    stages_docs_per_s = len(sample) / (extract_seconds + tag_seconds)
+    print("baseline: extraction and NER CPU per document ...", file=sys.stderr, flush=True)
+    costs = stage_costs(seeds, sample)
 
-    print(f"\nscale: `pipeline run` end to end (own process, fresh data folder, {args.workers} worker processes; "
-          f"machine: {os.cpu_count()} cores; wall time, Prefect start-up included)")
-    print(f"bare spaCy NER ({len(sample)} documents, {args.workers} processes): "
-          f"{ner_article:,.0f} article words/s, {ner_input:,.0f} input words/s")
-    print(f"the stages without the flow (same documents, {args.workers} processes): extract+normalize "
-          f"{extract_seconds:.1f} s, tag+signals {tag_seconds:.1f} s (bare NER on their article text "
-          f"{ner_seconds:.1f} s): {stages_article:,.0f} article words/s")
-    print(f"{'N':>7} {'seconds':>8} {'docs/s':>7} {'article words/s':>16} {'ratio':>6} {'input words/s':>14} "
-          f"{'ratio':>6} {'vs stages':>10} {'peak MiB (tree)':>16} {'peak MiB (main)':>16} "
-          f"{'tables MiB (disk)':>18} {'tables MiB (memory)':>20}")
-    for n, seconds, words, raw_words, memory, tables_mib, tables_memory_mib in rows:
-        print(f"{n:>7} {seconds:>8.1f} {n / seconds:>7.2f} {words / seconds:>16,.0f} "
-              f"{words / seconds / ner_article:>6.2f} {raw_words / seconds:>14,.0f} "
-              f"{raw_words / seconds / ner_input:>6.2f} {words / seconds / stages_article:>10.2f} "
-              f"{memory.tree_peak / MIB:>16,.0f} "
-              f"{memory.root_peak / MIB:>16,.0f} {tables_mib:>18,.1f} {tables_memory_mib:>20,.1f}")
-    if len(rows) > 1:
-        (n0, *_, small, _, small_tables), (n1, *_, large, _, large_tables) = rows[0], rows[-1]
-        print(f"from N={n0:,} to N={n1:,}: peak memory of the flow process {(large.root_peak - small.root_peak) / MIB:+,.0f} "
-              f"MiB, of all processes {(large.tree_peak - small.tree_peak) / MIB:+,.0f} MiB; "
-              f"tables in memory {large_tables - small_tables:+,.0f} MiB")
+    print(f"\nscale: `pipeline run` as a process ({args.workers} worker processes, {os.cpu_count()} cores; wall time, "
+          f"start-up included). Prefect start-up (temporary server + one empty flow run): {start_up:.1f} s")
+    print(f"the stages without the flow ({len(sample):,} documents): extract+normalize {extract_seconds:.1f} s, "
+          f"tag+signals {tag_seconds:.1f} s: {stages_docs_per_s:.2f} documents/s")
+    print(f"{'N':>7} {'run':<12} {'seconds':>8} {'less start-up':>14} {'docs/s':>7} {'vs stages':>10} "
+          f"{'peak MiB (tree)':>16} {'peak MiB (main)':>16}")
+    for result in results:
+        n = result["n"]
+        for name, run in result["runs"].items():
+            full = name == "full run"
+            beyond = "" if name == "nothing new" else f"{run.seconds - start_up:>14.1f}"
+            speed = f"{n / run.seconds:>7.2f} {n / run.seconds / stages_docs_per_s:>10.2f}" if full else " " * 18
+            print(f"{n:>7} {name:<12} {run.seconds:>8.1f} {beyond:>14} {speed} "
+                  f"{run.memory.tree_peak / MIB:>16,.0f} {run.memory.root_peak / MIB:>16,.0f}")
+        print(f"{n:>7} tables {result['tables_mib']:,.1f} MiB on disk, {result['articles']:,} articles; removing the "
+              f"added document gave back the full run's version: {'yes' if result['same_version_after_remove'] else 'NO'}")
+        print(f"{n:>7} one added, slowest steps: " + "; ".join(
+            f"{seconds:.1f} s before \"{line[:60]}\"" for seconds, line in result["runs"]["one added"].slowest_steps()))
+    if len(results) > 1:
+        small, large = results[0]["runs"]["full run"].memory, results[-1]["runs"]["full run"].memory
+        print(f"peak memory of all processes from N={results[0]['n']:,} to N={results[-1]['n']:,}: "
+              f"{(large.tree_peak / small.tree_peak - 1) * 100:+.1f} %")
+    print()
+    print(stage_costs_report(costs))
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

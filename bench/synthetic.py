@@ -1,4 +1,5 @@
-"""Synthetic corpora for the benchmarks: copies of seeds/ and ../shared/boilerplate-dev pages.
+"""Synthetic corpora for the benchmarks: copies of seeds/, ../shared/boilerplate-dev and
+../shared/boilerplate-more pages (each page as its text dump and as HTML).
 
 Each copy gets a unique first paragraph, so every file has its own content hash (the pages
 themselves repeat, which the duplicate detection marks, as it would in real news).
@@ -12,13 +13,15 @@ SHARED = REPO.parent / "shared"
 
 
 def document_pool() -> list[tuple[str, str]]:
-    """(suffix, text) of every seed and every boilerplate-dev dump and HTML page."""
+    """(suffix, text) of every seed and every boilerplate-dev and boilerplate-more dump and HTML page."""
+    from extraction_sets import more_pages_dir
+
     pool = [(".txt", p.read_text(encoding="utf-8")) for p in sorted((REPO / "seeds").glob("*.txt"))]
-    dev = SHARED / "boilerplate-dev"
-    for page in sorted(dev.glob("*.dump.txt")):
-        pool.append((".txt", page.read_text(encoding="utf-8")))
-        html = page.with_name(page.name.replace(".dump.txt", ".html"))
-        pool.append((".html", html.read_text(encoding="utf-8", errors="replace")))
+    for folder in (SHARED / "boilerplate-dev", more_pages_dir()):
+        for page in sorted(folder.glob("*.dump.txt")):
+            pool.append((".txt", page.read_text(encoding="utf-8")))
+            html = page.with_name(page.name.replace(".dump.txt", ".html"))
+            pool.append((".html", html.read_text(encoding="utf-8", errors="replace")))
     return pool
 
 

@@ -29,6 +29,11 @@ def seeds_dir() -> Path:
     return SEEDS
 
 
+def table_bytes(version_dir: Path) -> dict[str, bytes]:
+    """Every Parquet part of a version, by its path inside the version: what "byte-identical" compares."""
+    return {p.relative_to(version_dir).as_posix(): p.read_bytes() for p in sorted(Path(version_dir).glob("*/*.parquet"))}
+
+
 def read_seed(prefix: str) -> str:
     (path,) = SEEDS.glob(f"{prefix}_*.txt")
     return path.read_text(encoding="utf-8")
@@ -64,4 +69,4 @@ def seed_tables(published_seeds) -> dict:
 
     from pipeline.core.schema import TABLES
 
-    return {name: pq.read_table(published_seeds / "latest" / f"{name}.parquet") for name in TABLES}
+    return {name: pq.read_table(published_seeds / "latest" / name) for name in TABLES}

@@ -235,7 +235,7 @@ def test_documented_entity_queries_run_in_pandas_and_duckdb(published_seeds, mon
     results = [duckdb.sql(block).df() for block in sql_blocks]
     per_entity, in_paragraph, in_article = results[:3]
     assert per_entity.n_mentions.is_monotonic_decreasing and per_entity.n_mentions.sum() == len(
-        pd.read_parquet(latest / "entities.parquet"))
+        pd.read_parquet(latest / "entities"))
     for frame in (in_paragraph, in_article):
         pairs = set(zip(frame.entity, frame.appears_with))
         assert ("Bekzat Maxutkanuly", "Serikzhan Bilash") in pairs or ("Serikzhan Bilash", "Bekzat Maxutkanuly") in pairs

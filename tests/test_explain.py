@@ -55,8 +55,8 @@ def published(tmp_path_factory) -> Path:
 
 
 def test_boilerplate_table_holds_every_block_with_a_reason(published):
-    table = pq.read_table(published / "latest" / "boilerplate.parquet").to_pandas()
-    articles = pq.read_table(published / "latest" / "articles.parquet").to_pandas()
+    table = pq.read_table(published / "latest" / "boilerplate").to_pandas()
+    articles = pq.read_table(published / "latest" / "articles").to_pandas()
     assert set(table.article_id) == set(articles.article_id)
     assert table.reason.str.len().gt(0).all()
     assert (table.kept == table.role.ne("boilerplate")).all()
@@ -85,7 +85,7 @@ def test_explain_by_source_path_shows_why_lines_were_cut(published):
 
 
 def test_explain_by_article_id_and_html_page(published):
-    articles = pq.read_table(published / "latest" / "articles.parquet").to_pandas()
+    articles = pq.read_table(published / "latest" / "articles").to_pandas()
     html = articles[articles.source_path == "harbour.html"].iloc[0]
     code, out = _explain(html.article_id, "--data", str(published))
     assert code == 0

@@ -201,8 +201,8 @@ def test_odd_news_forms_all_become_articles(odd_news_run):
 
     latest = odd_news_run / "latest"
     rows = duckdb.sql(f"SELECT source_path, input_kind, is_short, is_mostly_numbers, n_words "
-                      f"FROM '{latest}/articles.parquet' ORDER BY source_path").fetchall()
-    quarantined = duckdb.sql(f"SELECT source_path, reason FROM '{latest}/quarantine.parquet'").fetchall()
+                      f"FROM '{latest}/articles/*.parquet' ORDER BY source_path").fetchall()
+    quarantined = duckdb.sql(f"SELECT source_path, reason FROM '{latest}/quarantine/*.parquet'").fetchall()
     assert quarantined == []
     by_path = {r[0]: r[1:] for r in rows}
     assert set(by_path) == {"brief.txt", "latin1.txt", "mojibake.txt", "prices.txt", "results.txt"}

@@ -77,9 +77,11 @@ def assert_latest_is_complete(data: Path) -> None:
         return
     manifest = published(data)
     for name, info in manifest["tables"].items():
-        path = data / "latest" / info["file"]
-        assert file_sha256(path) == info["sha256"], name
-        assert pq.read_metadata(path).num_rows == info["rows"], name
+        for part in info["parts"]:
+            path = data / "latest" / part["file"]
+            assert file_sha256(path) == part["sha256"], part["file"]
+            assert pq.read_metadata(path).num_rows == part["rows"], part["file"]
+        assert sum(part["rows"] for part in info["parts"]) == info["rows"], name
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -370,14 +372,15 @@ def test_second_run_on_a_locked_data_folder_fails_or_waits(tmp_path, capsys):
 
 _PUBLISH_LOOP = """
 import sys
-import pyarrow as pa
+from pipeline.core import schema
 from pipeline.storage.versions import VersionStore
 store = VersionStore(sys.argv[1])
 i = 0
 while True:
     i += 1
-    table = pa.table({"x": list(range(i % 7 * 20000))})
-    store.publish({"articles": table, "other": table}, {"run": i % 7}, move_latest=True)
+    rows = [{"source_path": f"{i}/{j}", "source_sha256": None, "stage": "ingest", "reason": "r", "detail": "d"}
+            for j in range(i % 7 * 3000)]
+    store.publish({"quarantine": schema.to_arrow(schema.QUARANTINE, rows)}, {"run": i % 7}, move_latest=True)
 """
 
 
@@ -417,7 +420,7 @@ def test_sigkill_at_each_stage_leaves_latest_valid_and_next_run_completes(tmp_pa
     """Kill successive runs on one folder in extract, in tag and while publishing."""
     seeds, data = copy_seeds(tmp_path / "seeds"), tmp_path / "data"
     shutil.copy(BAD_INPUTS / "latin1.txt", seeds / "latin1.txt")
-    for trigger in ("extract+normalize: 0 reused", "tag: 0 reused", "publish: writing tables"):
+    for trigger in ("extract+normalize: 0 reused", "tag: 0 reused", "publish:"):
         assert _run_until(seeds, data, trigger), f"the run never printed {trigger!r}"
         assert_latest_is_complete(data)
     finished = subprocess.run([*PIPELINE, "run", "--seeds", str(seeds), "--data", str(data)], cwd=REPO,
@@ -484,3 +487,33 @@ def test_permission_error_names_the_path(tmp_path):
     (last,) = error_lines(result.stderr)
     assert last.startswith(("error: Permission denied: ", "error: Operation not permitted: "))
     assert f"{data}/.lock" in last and "Traceback" not in result.stderr
+
+
+def test_remembered_fingerprints_never_hide_a_change(tmp_path, monkeypatch):
+    """Planning reuses a file's hash while its lstat is unchanged (DATA/.fingerprints.json).
+    A rewrite of the same size with the old mtime put back still changes the ctime and is
+    hashed again; a file changed just before planning is not remembered at all."""
+    from pipeline.orchestration import plan
+
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    seeds.mkdir()
+    data.mkdir()
+    story = seeds / "story.txt"
+    story.write_bytes(b"The first version of the story.\n")
+
+    def fingerprint() -> str:
+        (planned,) = plan.plan_run(str(seeds), str(data), PipelineConfig(), gx.SUITES_DIR).planned
+        return planned.fingerprint
+
+    assert fingerprint() == hashlib.sha256(story.read_bytes()).hexdigest()
+    assert not (data / plan.FINGERPRINTS).exists()  # written just now: not settled, not remembered
+
+    monkeypatch.setattr(plan, "SETTLED_NS", 50_000_000)
+    time.sleep(0.2)
+    fingerprint()
+    assert "story.txt" in json.loads((data / plan.FINGERPRINTS).read_text())["files"]
+    before = story.stat()
+    story.write_bytes(b"The other version of the story.\n")
+    os.utime(story, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (story.stat().st_size, story.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert fingerprint() == hashlib.sha256(b"The other version of the story.\n").hexdigest()

@@ -78,8 +78,8 @@ def test_report_shows_every_expectation_and_quarantine_reason(version_dir, html)
 def test_report_counts_match_the_tables(version_dir, html):
     html = plain(html)
     manifest = manifest_of(version_dir)
-    boilerplate = pd.read_parquet(version_dir / "boilerplate.parquet", columns=["kept"])
-    catalog = pd.read_parquet(version_dir / "entity_catalog.parquet")
+    boilerplate = pd.read_parquet(version_dir / "boilerplate", columns=["kept"])
+    catalog = pd.read_parquet(version_dir / "entity_catalog")
     expected = {"inputs": len(manifest["inputs"]), "articles": 5, "quarantined": 2, "quarantined at ingest": 2,
                 "paragraphs": manifest["tables"]["paragraphs"]["rows"],
                 "entity mentions": manifest["tables"]["entities"]["rows"], "canonical entities": len(catalog),
@@ -94,7 +94,7 @@ def test_report_counts_match_the_tables(version_dir, html):
 
 
 def test_most_mentioned_entities_are_names_and_numbers_have_their_own_table(version_dir, html):
-    catalog = pd.read_parquet(version_dir / "entity_catalog.parquet")
+    catalog = pd.read_parquet(version_dir / "entity_catalog")
     numbers = catalog[~catalog.label.isin(NAME_LABELS)]
     assert {"CARDINAL", "DATE", "ORDINAL"} <= set(numbers.label)  # the seeds have them: "two", "2019", "first"
     facts = collect(version_dir)

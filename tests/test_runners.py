@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import table_bytes
 from distributed import LocalCluster
 from prefect import flow
 from prefect.context import FlowRunContext
@@ -42,7 +43,7 @@ def _published(seeds: Path, data: Path, **runner) -> dict[str, bytes]:
         seeds_dir=str(seeds), data_dir=str(data), shard_size=SHARD_SIZE)
     assert summary.ok and summary.counts["prepare"].processed == 7
     version = data / "latest"
-    return {p.name: p.read_bytes() for p in sorted(version.iterdir()) if p.suffix == ".parquet" or p.name in (MANIFEST, "report.html")}
+    return {**table_bytes(version), **{name: (version / name).read_bytes() for name in (MANIFEST, "report.html")}}
 
 
 @pytest.fixture(scope="module")

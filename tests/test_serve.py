@@ -288,14 +288,14 @@ def test_serve_runs_on_schedule_with_its_own_server_and_stops_without_leftovers(
 
 def latest_source_paths(data: Path) -> set[str]:
     try:
-        return set(pq.read_table(data / "latest" / "articles.parquet", columns=["source_path"])
+        return set(pq.read_table(data / "latest" / "articles", columns=["source_path"])
                    .column("source_path").to_pylist())
     except (OSError, ValueError):  # nothing published yet
         return set()
 
 
 def quarantined(data: Path) -> dict[str, str]:
-    rows = pq.read_table(data / "latest" / "quarantine.parquet", columns=["source_path", "stage", "reason"])
+    rows = pq.read_table(data / "latest" / "quarantine", columns=["source_path", "stage", "reason"])
     return {r["source_path"]: f"{r['stage']}/{r['reason']}" for r in rows.to_pylist()}
 
 

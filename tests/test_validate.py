@@ -6,14 +6,16 @@ import hashlib
 import json
 import shutil
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from pipeline.checks import corpus, gx
 from pipeline.checks import documents as document_checks
-from pipeline.checks import gx
 from pipeline.checks import tables as validate
 from pipeline.checks.gx import list_suites
 from pipeline.checks.outcomes import ValidationReport
-from pipeline.checks.tables import validate_tables
+from pipeline.checks.tables import validate_parts, validate_tables, write_parts
 from pipeline.core.schema import TABLES, to_arrow
 
 
@@ -148,11 +150,13 @@ def test_valid_tables_pass(valid_report):
 
 
 def test_outcomes_follow_suite_files(valid_report):
-    """One outcome per expectation in each JSON file, in file order, tables in schema order."""
+    """One outcome per expectation in each JSON file, in file order, tables in schema order;
+    then the corpus rules."""
     expected = []
-    for name in validate.SUITE_ORDER:
+    for name in TABLES:
         for exp in gx.read_suite_json(name)["expectations"]:
             expected.append((name, exp["type"]))
+    expected += [(rule.table, rule.expectation) for rule in corpus.RULES]
     assert [(o.table, o.expectation) for o in valid_report.outcomes] == expected
 
 
@@ -278,15 +282,64 @@ def test_n_paragraphs_must_match(rows):
     _assert_fails(_run(rows), "articles", "expect_column_pair_values_to_be_equal", "n_paragraphs,n_paragraphs_found")
 
 
+# --------------------------------------------------------------------------- corpus rules (DuckDB over all parts)
+
+
+def _corpus_failure(report: ValidationReport, table: str, expectation: str, column: str | None, observed: str):
+    """The one failure is the corpus rule's: no suite checks this any more."""
+    _assert_fails(report, table, expectation, column)
+    assert [(f.table, f.expectation, f.column, f.observed) for f in report.failures] == [
+        (table, expectation, column, observed)]
+    assert (table, expectation, column) in {(r.table, r.expectation, r.column) for r in corpus.RULES}
+
+
 def test_input_not_accounted_for(rows):
-    report = _run(rows, n_inputs=N_INPUTS + 1)
-    _assert_fails(report, "accounting", "expect_table_row_count_to_equal")
-    assert "observed 3, expected 4" in {o.observed for o in report.failures}
+    _corpus_failure(_run(rows, n_inputs=N_INPUTS + 1), "accounting", "expect_table_row_count_to_equal", None,
+                    "observed 3, expected 4")
 
 
 def test_input_in_both_articles_and_quarantine(rows):
     rows["quarantine"][0]["source_path"] = rows["articles"][0]["source_path"]
-    _assert_fails(_run(rows), "accounting", "expect_column_values_to_be_unique", "source_path")
+    _corpus_failure(_run(rows), "accounting", "expect_column_values_to_be_unique",
+                    "source_path", "2 unexpected values: ['000_page.txt']")
+
+
+def test_dangling_duplicate_of(rows):
+    """The representative may be in another part, so this is checked over all parts."""
+    rows["articles"][1].update(duplicate_of="a1", near_duplicate_cluster="d" + "0" * 16,
+                               near_duplicate_similarity=0.9)  # a1 is in part 1, a2 in part 2: fine
+    assert _run(rows).success, _run(rows).summary_lines()
+    rows["articles"][1]["duplicate_of"] = "a9"
+    _corpus_failure(_run(rows), "articles", "expect_column_values_to_be_in_set", "duplicate_of",
+                    "1 unexpected values: ['a9']")
+
+
+def test_entity_missing_from_catalog(rows):
+    rows["entity_catalog"] = _catalog(rows["entities"])[1:]
+    missing = rows["entities"][0]["entity_id"]
+    _corpus_failure(_run(rows), "entities", "expect_column_values_to_be_in_set", "entity_id",
+                    f"1 unexpected values: [{missing!r}]")
+
+
+def test_catalog_entity_without_mentions(rows):
+    ghost = {**_catalog(rows["entities"])[0], "entity_id": "e" + "0" * 16}
+    rows["entity_catalog"] = _catalog(rows["entities"]) + [ghost]
+    _corpus_failure(_run(rows), "entity_catalog", "expect_column_values_to_be_in_set", "entity_id",
+                    f"1 unexpected values: [{ghost['entity_id']!r}]")
+
+
+def test_row_in_the_wrong_part(tmp_path, valid_rows):
+    """A row outside its key's part is reported, and its group is validated alone."""
+    folder = tmp_path / "version"
+    write_parts(_tables(copy.deepcopy(valid_rows)), folder)
+    part_1, part_2 = folder / "boilerplate" / "part-1.parquet", folder / "boilerplate" / "part-2.parquet"
+    pq.write_table(pa.concat_tables([pq.read_table(part_1), pq.read_table(part_2)]), part_1)
+    part_2.unlink()
+    report, _ = validate_parts(folder, N_INPUTS)
+    # In part 1 the row's article is not there: its suite's foreign key fails too.
+    assert [(f.table, f.expectation, f.observed) for f in report.failures] == [
+        ("boilerplate", "expect_column_values_to_be_in_set", "1 unexpected values: ['a2']"),
+        ("boilerplate", "expect_rows_in_their_part", "1 unexpected values: ['a2']")]
 
 
 @pytest.mark.parametrize("table, index, column, value, expectation", [
@@ -313,15 +366,6 @@ def test_long_entity_text(rows):
     assert len(report.failures) == 1
 
 
-def test_entities_and_catalog_must_agree(rows):
-    catalog = _catalog(rows["entities"])
-    ghost = {**catalog[0], "entity_id": "e" + "0" * 16}
-    rows["entity_catalog"] = catalog[1:] + [ghost]  # one entity missing, one without mentions
-    report = _run(rows)
-    _assert_fails(report, "entities", "expect_column_values_to_be_in_set", "entity_id")
-    _assert_fails(report, "entity_catalog", "expect_column_values_to_be_in_set", "entity_id")
-
-
 def test_entity_resolution_and_catalog_counts(rows):
     rows["entities"][0]["resolution"] = "guess"
     catalog = _catalog(rows["entities"])
@@ -338,8 +382,8 @@ def test_entity_resolution_and_catalog_counts(rows):
 def test_suites_are_gx_serialized_and_documented():
     """Each file is exactly what GX writes for the suite it loads to, and README lists it."""
     readme = (gx.SUITES_DIR / "README.md").read_text(encoding="utf-8")
-    assert list_suites() == sorted((*validate.SUITE_ORDER, document_checks.SUITE))
-    for name in (*validate.SUITE_ORDER, document_checks.SUITE):
+    assert list_suites() == sorted((*TABLES, document_checks.SUITE))
+    for name in (*TABLES, document_checks.SUITE):
         stored = gx.read_suite_json(name)
         dumped = gx.load_suite(name).to_json_dict()
         for exp in dumped["expectations"]:
@@ -348,6 +392,8 @@ def test_suites_are_gx_serialized_and_documented():
         assert f"## {name}" in readme
         for exp in stored["expectations"]:
             assert exp["meta"].get("why"), (name, exp["type"])
+    for rule in corpus.RULES:  # the corpus rules say why too, in one line
+        assert rule.why and "\n" not in rule.why, rule
 
 
 def test_missing_table_is_an_error(valid_rows):
@@ -372,12 +418,23 @@ def test_suites_dir_is_used(tmp_path, valid_rows):
     suites = tmp_path / "expectations"
     shutil.copytree(gx.SUITES_DIR, suites)
     data = json.loads((suites / "boilerplate.json").read_text())
-    data["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": 99},
-                                 "meta": {"why": "test"}})
+    data["expectations"].append({"type": "expect_column_values_to_be_in_set",
+                                 "kwargs": {"column": "reason", "value_set": ["short_line"]}, "meta": {"why": "test"}})
     (suites / "boilerplate.json").write_text(json.dumps(data))
     report = validate_tables(_tables(copy.deepcopy(valid_rows)), N_INPUTS, suites)
     assert [(f.table, f.expectation, f.observed) for f in report.failures] == [
-        ("boilerplate", "expect_table_row_count_to_equal", "observed 2, expected 99")]
+        ("boilerplate", "expect_column_values_to_be_in_set", "1 unexpected values: ['trafilatura']")]
+
+
+def test_whole_table_rule_in_a_suite_is_an_error(tmp_path, valid_rows):
+    """Suites run per group of parts: a rule about a whole table belongs in the corpus rules."""
+    suites = tmp_path / "expectations"
+    shutil.copytree(gx.SUITES_DIR, suites)
+    data = json.loads((suites / "boilerplate.json").read_text())
+    data["expectations"].append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": 2}})
+    (suites / "boilerplate.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="corpus rule"):
+        validate_tables(_tables(copy.deepcopy(valid_rows)), N_INPUTS, suites)
 
 
 def test_no_progress_bars(valid_rows, capfd):
@@ -395,3 +452,63 @@ def test_unknown_suite_parameter_is_an_error(tmp_path, valid_rows):
     (suites / "quarantine.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match="stages"):
         validate_tables(_tables(copy.deepcopy(valid_rows)), N_INPUTS, suites)
+
+
+# --------------------------------------------------------------------------- groups of parts
+
+
+def _broken_seed_tables(seed_tables) -> tuple[dict, list[str]]:
+    """The seed tables with failures in two article groups: a label outside the set in each,
+    and a wrong n_chars in the second."""
+    ids = sorted(seed_tables["articles"].column("article_id").to_pylist())
+    first, last = ids[0], ids[-1]
+
+    def replaced(table: str, column: str, change) -> pa.Table:
+        t = seed_tables[table]
+        index = t.schema.get_field_index(column)
+        values = change(t.column(column).to_pylist(), t.column("article_id").to_pylist())
+        return t.set_column(index, t.schema.field(index), pa.array(values, t.schema.field(index).type))
+
+    def labels(values, article_ids):
+        values[article_ids.index(first)], values[article_ids.index(last)] = "FOO", "BAR"
+        return values
+
+    def n_chars(values, article_ids):
+        values[article_ids.index(last)] += 1
+        return values
+
+    return ({**seed_tables, "entities": replaced("entities", "label", labels),
+             "articles": replaced("articles", "n_chars", n_chars)}, [first[1:3], last[1:3]])
+
+
+def test_report_is_the_same_however_groups_are_validated(tmp_path, seed_tables, monkeypatch):
+    """At once, one group at a time, or from the records of an earlier version: the same report
+    (it goes into the manifest, whose hash is the version id)."""
+    n_inputs = seed_tables["articles"].num_rows + seed_tables["quarantine"].num_rows
+    tables, buckets = _broken_seed_tables(seed_tables)
+    assert buckets[0] != buckets[1]
+    earlier, folder = tmp_path / "earlier", tmp_path / "version"
+    write_parts(seed_tables, earlier)
+    hashes = write_parts(tables, folder)
+
+    at_once, records = validate_parts(folder, n_inputs, part_sha256=hashes)
+    assert [(f.table, f.column) for f in at_once.failures] == [("articles", "n_chars,text_n_chars"),
+                                                               ("entities", "label")]
+    assert at_once.failures[0].observed.startswith("1 unexpected values: [")
+    assert at_once.failures[1].observed == "2 unexpected values: ['FOO', 'BAR']"  # groups in name order
+    assert json.loads(json.dumps(records)) == records
+
+    valid, earlier_records = validate_parts(earlier, n_inputs)
+    assert valid.success
+    incremental, incremental_records = validate_parts(folder, n_inputs, reusable=earlier_records)
+    assert len(set(incremental_records) - set(earlier_records)) == 2  # only the two changed groups ran
+    reused, _ = validate_parts(folder, n_inputs, reusable=json.loads(json.dumps(records)))
+
+    # One GX call per group; the entity_catalog groups (one per part, no change) are reused.
+    monkeypatch.setattr(validate, "BATCH_GROUPS", 1)
+    catalog = {key: recs for key, recs in records.items() if recs[0]["table"] != "articles"}
+    one_by_one, one_by_one_records = validate_parts(folder, n_inputs, reusable=catalog)
+
+    for report in (incremental, reused, one_by_one):
+        assert report.to_dict() == at_once.to_dict()
+    assert incremental_records == one_by_one_records == records

@@ -18,7 +18,8 @@ from pipeline.checks.gx import SUITES_DIR, exception_message, load_suite, run_su
 from pipeline.core.records import Article, Rejected
 from pipeline.core.stage import CORPUS, Stage
 from pipeline.core.textutil import count_words
-from pipeline.stages.hygiene.dedupe import content_hash, first_copies, precedence_key
+from pipeline.stages.hygiene.dedupe import Member, content_hash, first_copies, precedence_key
+from pipeline.stages.hygiene.signals import paragraph_keys
 
 STAGE = "validate"
 SUITE = "documents"
@@ -35,6 +36,9 @@ class Finding:
     critical: bool
 
 
+ROW_FORMAT = 1  # DocumentRows are cached (pipeline.orchestration.io): a new shape needs a new number
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
     """What the checks and entity resolution need of an article: its metrics, the
@@ -46,6 +50,12 @@ class DocumentRow:
     published_date: str | None
     content_sha256: str
     metrics: dict  # the suite's columns but duplicate_of, which needs every row
+    paragraph_keys: bytes  # the corpus's paragraph repeat counts need these (signals.paragraph_keys)
+
+    def member(self) -> Member:
+        """The article as duplicate detection sees it."""
+        return Member(self.article_id, precedence_key(self.published_date, self.metrics["source_path"]),
+                      self.content_sha256)
 
 
 def document_row(article: Article) -> DocumentRow:
@@ -60,7 +70,8 @@ def document_row(article: Article) -> DocumentRow:
         "boilerplate_ratio": article.boilerplate_ratio,
     }
     return DocumentRow(article.article_id, article.extracted.source.sha256, article.published_date,
-                       content_hash(article), metrics)
+                       content_hash(article), metrics,
+                       paragraph_keys(p.paragraph_hash for p in article.paragraphs))
 
 
 def check_rows(rows: list[DocumentRow], suites_dir: Path = SUITES_DIR,

@@ -36,10 +36,17 @@ def register(subparsers) -> argparse.ArgumentParser:
 def _read(table: str, data: Path, version: str, columns: list[str], article_id: str | None = None):
     import pyarrow.parquet as pq
 
+    from pipeline.core import layout
     from pipeline.storage.loading import table_path
 
-    filters = [("article_id", "=", article_id)] if article_id else None
-    return pq.read_table(table_path(table, data, version), columns=columns, filters=filters).to_pylist()
+    path = table_path(table, data, version)
+    if article_id is None:
+        return pq.read_table(path, columns=columns).to_pylist()
+    part = path.parent / layout.part_file(table, layout.bucket(article_id))  # an article's rows are all there
+    if path.is_dir() and not part.exists():
+        return []
+    return pq.read_table(part if path.is_dir() else path, columns=columns,
+                         filters=[("article_id", "=", article_id)]).to_pylist()
 
 
 def _matching_source(rows: list[dict], source: str) -> dict | None:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from pipeline.cli.options import EXIT_OK, add_data_option, version_error
 from pipeline.core.textutil import printable_path
 from pipeline.reporting.report import REPORT_FILE, read_manifest, table_rows, write_report
+from pipeline.storage.loading import duckdb_source, table_files
 from pipeline.storage.versions import (
     LATEST,
     MANIFEST,
@@ -138,9 +139,8 @@ class VersionDiff:
 
 
 def _parquet(version_dir: Path, table: str) -> tuple[str, list[str]]:
-    """A DuckDB string literal for the table's file, and its column names."""
-    path = version_dir / f"{table}.parquet"
-    return "'" + str(path).replace("'", "''") + "'", pq.read_schema(path).names
+    """A DuckDB `FROM` expression for the table's files, and its column names."""
+    return duckdb_source(version_dir, table), pq.read_schema(table_files(version_dir, table)[0]).names
 
 
 def _ident(name: str) -> str:
@@ -160,7 +160,7 @@ def _changed_parts(db, dir_a: Path, dir_b: Path, table: str) -> set[str]:
 
     def digests(file: str) -> str:
         return (f"SELECT article_id, (count(*), sum(hash({row})::HUGEINT)) AS digest "
-                f"FROM read_parquet({file}) GROUP BY article_id")
+                f"FROM {file} GROUP BY article_id")
 
     rows = db.execute(f"SELECT article_id FROM ({digests(file_a)}) a FULL OUTER JOIN ({digests(file_b)}) b "
                       "USING (article_id) WHERE a.digest IS DISTINCT FROM b.digest").fetchall()
@@ -177,12 +177,12 @@ def diff_versions(data_dir: Path, version_a: str, version_b: str) -> VersionDiff
     common = [c for c in cols_a if c in cols_b and c != "article_id"]
     with duckdb.connect() as db:
         db.execute("SET enable_progress_bar = false")  # a terminal would get bars on stdout
-        paths_a, paths_b = (dict(db.execute(f"SELECT article_id, source_path FROM read_parquet({file})").fetchall())
+        paths_a, paths_b = (dict(db.execute(f"SELECT article_id, source_path FROM {file}").fetchall())
                             for file in (file_a, file_b))
         # One boolean per column and shared article, computed in DuckDB: texts never reach Python.
         flags = ", ".join(f"a.{_ident(c)} IS DISTINCT FROM b.{_ident(c)}" for c in common)
         column_changes = {row[0]: [c for c, differs in zip(common, row[1:]) if differs] for row in db.execute(
-            f"SELECT article_id, {flags} FROM read_parquet({file_a}) a JOIN read_parquet({file_b}) b "
+            f"SELECT article_id, {flags} FROM {file_a} a JOIN {file_b} b "
             "USING (article_id)").fetchall()}
         part_changes = {part: _changed_parts(db, dir_a, dir_b, part) for part in ARTICLE_PARTS}
 

@@ -33,18 +33,25 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run_flow)
 
 
-def run_flow(args: argparse.Namespace) -> int:
-    """`pipeline run` (and each run of `watch`): one flow run, its summary printed."""
+def run_flow(args: argparse.Namespace, check_first: bool = True) -> int:
+    """`pipeline run` (and each run of `watch`): one flow run, its summary printed.
+
+    check_first: when the latest version was built from these inputs, code and config, say so
+    without starting Prefect (no flow run is recorded); `watch` runs the flow, which checks too.
+    """
     seeds, data = Path(args.seeds), Path(args.data)
     if seeds_folder_missing(seeds):
         return EXIT_USAGE
     started = time.perf_counter()
-    print(f"pipeline: running the news-corpus flow on {printable_path(seeds)}/ into {printable_path(data)}/ "
-          "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
     from pipeline.storage.lock import DataFolderBusy, RunLock
 
     try:
         RunLock(data).check_writable()  # fail before Prefect starts, with the path
+        summary = _nothing_new(seeds, data, args.expectations, started) if check_first else None
+        if summary is not None:
+            return _report(summary)
+        print(f"pipeline: running the news-corpus flow on {printable_path(seeds)}/ into {printable_path(data)}/ "
+              "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
         from pipeline.orchestration.flow import configured_flow  # imports Prefect: keep `--help` fast
 
         corpus_flow = configured_flow(str(seeds), args.shard_size, **runner_options(args))
@@ -57,5 +64,24 @@ def run_flow(args: argparse.Namespace) -> int:
     except OSError as err:
         return io_error(err, data)
     summary.elapsed_s = time.perf_counter() - started
+    return _report(summary)
+
+
+def _nothing_new(seeds: Path, data: Path, expectations: str | None, started: float):
+    """The summary of the latest version when it was built from these inputs, code and config,
+    found without starting Prefect (the flow would find the same); None when there is work."""
+    from pipeline.checks.gx import SUITES_DIR
+    from pipeline.core.config import PipelineConfig
+    from pipeline.orchestration.plan import NOTHING_NEW, nothing_new
+
+    plan = nothing_new(str(seeds), str(data), PipelineConfig(), Path(expectations) if expectations else SUITES_DIR)
+    if plan is None:
+        return None
+    print(f"found {len(plan.planned)} input files under {printable_path(seeds)}", file=sys.stderr)
+    print(NOTHING_NEW, file=sys.stderr)
+    return plan.unchanged_summary(started)
+
+
+def _report(summary) -> int:
     print("\n".join(["", "summary", "-------", *summary.lines()]))
     return EXIT_OK if summary.ok else EXIT_VALIDATION_FAILED

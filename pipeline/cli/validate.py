@@ -41,7 +41,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def _existing_content(data_dir: Path) -> dict[str, str]:
     """content_sha256 -> article_id of the latest published version, if there is one."""
-    path = data_dir / "latest" / "articles.parquet"
+    from pipeline.storage.loading import table_location
+
+    path = table_location(data_dir / "latest", "articles")
     if not path.exists():
         return {}
     import pyarrow.parquet as pq

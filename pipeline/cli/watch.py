@@ -10,6 +10,7 @@ after the last change; changes made during a run lead to one more run after it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ def snapshot(folder: Path) -> Snapshot:
     found: Snapshot = {}
     for relative, path in walk(folder):
         try:
-            stat = path.lstat()  # a symlink is an input of its own (ingest rejects it)
+            stat = os.lstat(path)  # a symlink is an input of its own (ingest rejects it)
         except FileNotFoundError:
             continue  # removed while walking; the next snapshot says so
         found[relative] = (stat.st_size, stat.st_mtime_ns)
@@ -112,7 +113,7 @@ def run_watch(args: argparse.Namespace) -> int:
     def run_once() -> None:
         print("watch: starting a run", flush=True)
         try:
-            code = run.run_flow(run_args)
+            code = run.run_flow(run_args, check_first=False)  # each run a recorded flow run
         except Exception as err:  # one failed run must not end the watch
             print(f"watch: the run failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
         else:

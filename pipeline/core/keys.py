@@ -62,8 +62,10 @@ class KeyMaker:
         self.source_stage = registry.source_stage()
         self._identity = {s.name: s.identity(config) for s in registry.document_stages()}
 
-    def plan(self, seeds_dir: Path, relative_path: str) -> PlannedDocument:
-        fingerprint = ingest.fingerprint(seeds_dir, relative_path, self.config)
+    def plan(self, seeds_dir: Path, relative_path: str, fingerprint: str | None = None) -> PlannedDocument:
+        """The input keyed on its fingerprint: ingest.fingerprint's, unless the caller knows it."""
+        if fingerprint is None:
+            fingerprint = ingest.fingerprint(seeds_dir, relative_path, self.config)
         return PlannedDocument(relative_path, fingerprint, self._source_key(relative_path, fingerprint))
 
     def _source_key(self, relative_path: str, fingerprint: str) -> str:

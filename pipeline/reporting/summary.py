@@ -55,7 +55,7 @@ class RunSummary:
         ]
         out += [f"    {printable_path(path)}: {stage}/{reason}" for path, stage, reason in self.quarantined[:20]]
         if len(self.quarantined) > 20:
-            out.append(f"    ... and {len(self.quarantined) - 20} more (see quarantine.parquet)")
+            out.append(f"    ... and {len(self.quarantined) - 20} more (see the quarantine table)")
         if self.warnings:
             out.append(f"warnings:         {len(self.warnings)} (documents kept)")
             out += [f"    {printable_path(path)}: {reason}" for path, reason in self.warnings[:20]]
@@ -85,8 +85,10 @@ class RunSummary:
         """The summary of a run that found the latest version already built from its inputs."""
         import pyarrow.parquet as pq
 
+        from pipeline.storage.loading import table_location
+
         rows = {name: info["rows"] for name, info in manifest["tables"].items()}
-        quarantine = pq.read_table(store.latest_link / "quarantine.parquet",
+        quarantine = pq.read_table(table_location(store.latest_link, "quarantine"),
                                    columns=["source_path", "stage", "reason"]).to_pylist()
         return cls(
             seeds_dir=seeds_dir, data_dir=data_dir, n_inputs=len(manifest["inputs"]),

@@ -23,9 +23,14 @@ INTRODUCTION = """\
 `pipeline/core/schema.py` is the single definition of every table: columns, types, nullability,
 descriptions and row order. Each column's description is also stored in the Parquet schema
 (field metadata key `description`), so `pyarrow.parquet.read_schema(path)` documents the file it
-came with. Every version folder (`data/versions/<id>/`, and `data/latest`) holds one
-`<table>.parquet` per table; rows are sorted by the table's sort keys, so the same inputs give
-byte-identical files (see [operations](operations.md#versions)).
+came with. Every version folder (`data/versions/<id>/`, and `data/latest`) holds one folder per
+table of Parquet parts, `<table>/part-XX.parquet`, where `XX` is two hex digits of the row's
+partition key (its id), so a part holds the same rows whatever order the documents arrived in
+and a later version shares the parts whose rows did not change. Load a table with one line:
+`pd.read_parquet("data/latest/articles")`, DuckDB `FROM 'data/latest/articles/*.parquet'`, or
+`pipeline.load("articles")`. Rows are sorted by the table's sort keys within a part, and parts
+in name order follow the same order, so the same inputs give byte-identical files (see
+[operations](operations.md#versions)).
 
 How the tables link:
 
@@ -99,8 +104,9 @@ def tables_markdown() -> str:
             "",
             f"## {table.name}",
             "",
-            f"File `{table.name}.parquet`. Sort keys (row order): "
-            + ", ".join(f"`{k}`" for k in table.sort_keys) + ".",
+            f"Folder `{table.name}/`, "
+            + (f"parts by `{table.partition_key}`" if table.partition_key else "one part")
+            + ". Sort keys (row order): " + ", ".join(f"`{k}`" for k in table.sort_keys) + ".",
             "",
             "| column | type | nullable | description |",
             "| --- | --- | --- | --- |",

@@ -34,18 +34,21 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getat
 
 
 def walk(seeds_dir: Path):
-    """(relative POSIX path, path) of every non-hidden entry under seeds_dir that is not a folder.
+    """(relative POSIX path, full path as a string) of every non-hidden entry under seeds_dir that
+    is not a folder.
 
     Folders are entered, never followed: a symbolic link to a folder (``seeds/loop -> ..``)
     is an entry of its own, like any other link, and nothing below it is listed.
     """
-    for root, dirs, files in os.walk(seeds_dir, followlinks=False):
+    top = os.fspath(seeds_dir)
+    for root, dirs, files in os.walk(top, followlinks=False):
         visible = sorted(d for d in dirs if not d.startswith("."))
         dirs[:] = [d for d in visible if not os.path.islink(os.path.join(root, d))]
+        # The folder's relative path once, not a Path per file: planning lists every input on every run.
+        folder = Path(os.path.relpath(root, top)).as_posix()
         for name in [*files, *(d for d in visible if d not in dirs)]:
             if not name.startswith("."):
-                path = Path(root, name)
-                yield path.relative_to(seeds_dir).as_posix(), path
+                yield name if folder == "." else f"{folder}/{name}", os.path.join(root, name)
 
 
 def discover(seeds_dir: Path) -> list[str]:

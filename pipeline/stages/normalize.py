@@ -25,6 +25,9 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 # Keep typographic quotes: they are the author's text, not an encoding error.
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC")
+# Printable ASCII without "&" is what most paragraphs are, and nothing clean_text repairs: no
+# mojibake, entity, control, line-break, wide or invisible character, and NFC leaves it as is.
+_PLAIN_ASCII_RE = re.compile(r"[\x20-\x25\x27-\x7e]*")
 
 
 class NormalizationError(ValueError):
@@ -40,6 +43,8 @@ def article_id_for(source_path: str) -> str:
 
 def clean_text(text: str) -> str:
     """ftfy repairs (mojibake, HTML entities), NFC, no invisible characters, one-space runs."""
+    if _PLAIN_ASCII_RE.fullmatch(text):
+        return collapse_whitespace(text)
     text = ftfy.fix_text(text, _FTFY_CONFIG)
     text = _INVISIBLE_RE.sub("", text)
     return collapse_whitespace(unicodedata.normalize("NFC", text))

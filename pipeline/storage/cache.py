@@ -8,14 +8,18 @@ the whole folder is always safe: it only costs time.
 """
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 CACHE_DIR = "cache"
 _MISSING = object()
+_BATCH_KEYS = b"keys_and_rows"
 
 
 class DocumentCache:
@@ -38,7 +42,52 @@ class DocumentCache:
         return self._path(stage, key).exists()
 
     def put(self, stage: str, key: str, value: Any) -> None:
-        path = self._path(stage, key)
+        self._write(self._path(stage, key), value)
+
+    def get_bundle(self, name: str) -> dict:
+        """Many small entries kept in one file (DATA/cache/<name>.pkl), read in one go; empty
+        when missing or unreadable."""
+        try:
+            with open(self.root / f"{name}.pkl", "rb") as handle:
+                bundle = pickle.load(handle)
+            return bundle if isinstance(bundle, dict) else {}
+        except Exception:  # noqa: BLE001 - like an entry: a miss, never a failed run
+            return {}
+
+    def put_bundle(self, name: str, bundle: dict) -> None:
+        self._write(self.root / f"{name}.pkl", bundle)
+
+    def get_batches(self, name: str) -> dict[str, pa.RecordBatch]:
+        """Record batches kept in one Arrow file (DATA/cache/<name>.arrow), by key: one
+        memory-mapped read instead of a file per document. Empty when missing or unreadable."""
+        try:
+            reader = pa.ipc.open_file(pa.memory_map(str(self.root / f"{name}.arrow")))
+            sizes = json.loads(reader.schema.metadata[_BATCH_KEYS])
+            (whole,) = reader.read_all().combine_chunks().to_batches() or [None]
+        except Exception:  # noqa: BLE001 - a miss, never a failed run
+            return {}
+        batches, start = {}, 0
+        for key, rows in sizes:
+            batches[key] = whole.slice(start, rows) if whole is not None else None
+            start += rows
+        return batches if None not in batches.values() else {}
+
+    def put_batches(self, name: str, batches: dict[str, pa.RecordBatch], schema: pa.Schema) -> None:
+        """Write `batches` (one schema) as the file get_batches reads."""
+        sizes = json.dumps([[key, batch.num_rows] for key, batch in batches.items()]).encode()
+        path = self.root / f"{name}.arrow"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            with pa.OSFile(temporary, "wb") as sink, \
+                    pa.ipc.new_file(sink, schema.with_metadata({**(schema.metadata or {}), _BATCH_KEYS: sizes})) as out:
+                out.write_table(pa.Table.from_batches(list(batches.values()), schema=schema))
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+    def _write(self, path: Path, value: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -60,16 +109,19 @@ class HeldOutputs:
     """
 
     def __init__(self, cache: DocumentCache, stage: str):
-        self._cache, self._stage = cache, stage
+        self.cache, self.stage = cache, stage
         self._keys: dict[str, str] = {}
 
     def cached(self, name: str, key: str) -> None:
         """``name``'s output is the cache entry under ``key``."""
         self._keys[name] = key
 
+    def key(self, name: str) -> str:
+        return self._keys[name]
+
     def get(self, name: str) -> Any:
-        value = self._cache.get(self._stage, self._keys[name], _MISSING)
+        value = self.cache.get(self.stage, self._keys[name], _MISSING)
         if value is _MISSING:
-            raise RuntimeError(f"the {self._stage} output of {name} left {self._cache.root} during the run; "
+            raise RuntimeError(f"the {self.stage} output of {name} left {self.cache.root} during the run; "
                                "run again")
         return value

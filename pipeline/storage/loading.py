@@ -8,12 +8,30 @@ from pipeline.core.schema import TABLES
 DEFAULT_DATA_DIR = Path("data")
 
 
+def table_location(version_dir: str | Path, table: str) -> Path:
+    """A table inside a version folder: its folder of parts (versions before parts: one file)."""
+    folder = Path(version_dir) / table
+    legacy = Path(version_dir) / f"{table}.parquet"
+    return legacy if legacy.exists() and not folder.is_dir() else folder
+
+
+def table_files(version_dir: str | Path, table: str) -> list[Path]:
+    """The Parquet files of a table in a version folder, in key order."""
+    location = table_location(version_dir, table)
+    return sorted(location.glob("*.parquet")) if location.is_dir() else [location]
+
+
+def duckdb_source(version_dir: str | Path, table: str) -> str:
+    """A table as a DuckDB `FROM` expression: read_parquet over its files."""
+    files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in table_files(version_dir, table))
+    return f"read_parquet([{files}])"
+
+
 def table_path(table: str, data_dir: str | Path = DEFAULT_DATA_DIR, version: str = "latest") -> Path:
-    """Path of a table's Parquet file in a version ("latest" or a version id)."""
+    """Path of a table in a version ("latest" or a version id): a folder of Parquet parts."""
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; tables are {', '.join(TABLES)}")
-    base = Path(data_dir) / ("latest" if version == "latest" else Path("versions", version))
-    path = base / f"{table}.parquet"
+    path = table_location(Path(data_dir) / ("latest" if version == "latest" else Path("versions", version)), table)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `pipeline run --data {data_dir}` first")
     return path

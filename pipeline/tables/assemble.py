@@ -1,10 +1,11 @@
-"""The tables stage: the corpus's records and the corpus steps' results -> the published Arrow
-tables (rows shaped by pipeline.core.schema). Assembly, and the cheap counts and flags on
-what the stages decided (hygiene.article_flags, hygiene.paragraph_counts)."""
+"""The tables stage: prepared documents and the corpus steps' results -> rows of the published
+tables (shaped by pipeline.core.schema), a bucket of articles at a time (pipeline.core.layout).
+Assembly, and the cheap flags on what the stages decided (hygiene.article_flags)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections import Counter
+from typing import Mapping
 
 import pyarrow as pa
 
@@ -16,7 +17,10 @@ from pipeline.core.textutil import count_words
 from pipeline.stages.entities.tag import taggable
 from pipeline.stages.hygiene import signals as hygiene
 from pipeline.stages.hygiene.dedupe import DuplicateInfo, content_hash
-from pipeline.stages.hygiene.signals import SIGNALS
+from pipeline.stages.prepare import Prepared
+
+# The tables built from prepared documents, a bucket of articles at a time.
+ARTICLE_TABLES = ("articles", "paragraphs", "boilerplate")
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -64,49 +68,45 @@ def _append(columns: dict[str, list], **row) -> None:
         values.append(row[name])
 
 
-def boilerplate_table(batches: dict[str, pa.RecordBatch]) -> pa.Table:
-    """The boilerplate table from each article's prepare.boilerplate_batch, by article_id."""
-    # In key order, so no sort; a chunk per article, never copied (storage.parquet writes
-    # the same bytes for any chunking).
-    return pa.Table.from_batches([batches[a] for a in sorted(batches)], schema=schema.BOILERPLATE.schema)
+def article_tables(prepared: list[Prepared], duplicates: Mapping[str, DuplicateInfo],
+                   signals: Mapping[str, DocumentSignals], paragraph_holders: Counter[bytes],
+                   config: PipelineConfig) -> dict[str, pa.Table]:
+    """The articles, paragraphs and boilerplate rows of some prepared documents (one bucket
+    of the layout, or all of them).
 
-
-def build_tables(articles: list[Article], rejected: list[Rejected], entities: tuple[pa.Table, pa.Table],
-                 outputs: Mapping[str, Mapping[str, Any]], duplicates: dict[str, DuplicateInfo],
-                 boilerplate: pa.Table, config: PipelineConfig) -> dict[str, pa.Table]:
-    """The published tables.
-
-    `entities`: resolve's (entities, entity_catalog); `outputs`: the article stages' outputs
-    other than tag's, by stage name and article_id; `duplicates`: the duplicates stage's
-    clusters; `boilerplate`: boilerplate_table of the prepared documents.
+    `duplicates`: the duplicates stage's clusters; `signals`: each article's hygiene signals;
+    `paragraph_holders`: hygiene.paragraph_counts of the corpus.
     """
-    signals = outputs[SIGNALS.name]
-    articles = sorted(articles, key=lambda a: a.article_id)  # rows then come in key order: no sorted copy
-    holders = hygiene.paragraph_counts(articles)
+    prepared = sorted(prepared, key=lambda d: d.article.article_id)  # rows come in key order: no sorted copy
     paragraphs = _columns(schema.PARAGRAPHS)
-    for a in articles:
+    for document in prepared:
+        a = document.article
         tagged_paragraphs = {index for index, _ in taggable(a, config)}
-        for p in a.paragraphs:
+        repeats = hygiene.repeat_counts(paragraph_holders, hygiene.paragraph_keys(p.paragraph_hash for p in a.paragraphs))
+        for p, n_articles in zip(a.paragraphs, repeats):
             _append(paragraphs, article_id=a.article_id, paragraph_index=p.index, text=p.text,
                     char_start=p.char_start, char_end=p.char_end, n_words=count_words(p.text),
                     language=p.language, paragraph_hash=p.paragraph_hash,
-                    n_articles_with_paragraph=holders[p.paragraph_hash], ner_tagged=p.index in tagged_paragraphs)
-    entity_rows, catalog = entities
+                    n_articles_with_paragraph=n_articles,
+                    ner_tagged=p.index in tagged_paragraphs)
     return {
         "articles": schema.to_arrow(schema.ARTICLES, [
-            article_row(a, duplicates.get(a.article_id), signals[a.article_id], config) for a in articles]),
+            article_row(d.article, duplicates.get(d.article.article_id), signals[d.article.article_id], config)
+            for d in prepared]),
         "paragraphs": schema.columns_to_arrow(schema.PARAGRAPHS, paragraphs),
-        "entities": entity_rows,
-        "entity_catalog": catalog,
-        "boilerplate": boilerplate,
-        "quarantine": schema.to_arrow(schema.QUARANTINE, [
-            {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
-             "reason": r.reason, "detail": r.detail} for r in rejected]),
+        # A chunk per article, never copied (storage.parquet writes the same bytes for any chunking).
+        "boilerplate": pa.Table.from_batches([d.boilerplate for d in prepared], schema=schema.BOILERPLATE.schema),
     }
 
 
+def quarantine_table(rejected: list[Rejected]) -> pa.Table:
+    return schema.to_arrow(schema.QUARANTINE, [
+        {"source_path": r.source_path, "source_sha256": r.source_sha256, "stage": r.stage,
+         "reason": r.reason, "detail": r.detail} for r in rejected])
+
+
 TABLES = Stage(
-    "tables", "tables_v1", CORPUS, build_tables,
+    "tables", "tables_v2", CORPUS, article_tables,
     reads=("is_paraphrased_min_traces", "is_paraphrased_min_score", "is_short_below_words",
            "is_mostly_boilerplate_above_ratio", "is_mostly_non_english_below_share",
            "is_mostly_numbers_above_share", "ner_languages"))

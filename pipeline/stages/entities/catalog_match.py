@@ -37,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.stages.entities.names import AliasFile, PersonName, name_key, same_person, word_zipf
+from pipeline.stages.entities.names import AliasFile, PersonName, name_key, same_person, surnames_agree, word_zipf
 
 CATALOG = "catalog"  # tagged_by of the requests, and of the mentions they yield
 MAX_WORDS = 4
@@ -189,11 +189,13 @@ class CatalogMatcher:
         self.forms = _unambiguous(forms)
         # Full person names by the first letter of the surname, for spelling variants
         # (Назарбаев / Nazerbayev): the guard rails of names.same_person apply.
-        self.people: dict[str, list[tuple[PersonName, CatalogEntity]]] = defaultdict(list)
+        # Grouped by surname too: most candidates' surnames agree with none of a letter's.
+        self.people: dict[str, dict[str, list[tuple[PersonName, CatalogEntity]]]] = defaultdict(dict)
         for (_, key), entity in sorted(self.forms.items(), key=lambda item: item[0]):
             person = PersonName.from_key(key) if entity.label == "PERSON" else None
             if person is not None:
-                self.people[person.last[:1]].append((person, entity))
+                self.people[person.last[:1]].setdefault(person.last, []).append((person, entity))
+        self._same_surname: dict[str, list[tuple[PersonName, CatalogEntity]]] = {}
         self.written = _unambiguous(written)
         # Cyrillic forms of the alias file also by their stem: an inflected form may share only
         # that with the dictionary form (Китай / Китае, Китаем: кита).
@@ -236,10 +238,20 @@ class CatalogMatcher:
             candidate = PersonName.from_key(" ".join(combo))
             if candidate is None:
                 continue
-            for person, entity in self.people.get(candidate.last[:1], ()):
+            for person, entity in self._people_named(candidate.last):
                 if same_person(candidate, person, self.person_min) is not None:
                     found.add(entity)
         return found
+
+    def _people_named(self, surname: str) -> list[tuple[PersonName, CatalogEntity]]:
+        """The catalog's people whose surname agrees with this one (the first test of
+        names.same_person), once per surname: the same words recur in thousands of paragraphs."""
+        people = self._same_surname.get(surname)
+        if people is None:
+            people = [person for last, group in self.people.get(surname[:1], {}).items()
+                      if surnames_agree(surname, last, self.person_min) is not None for person in group]
+            self._same_surname[surname] = people
+        return people
 
     def match(self, text: str) -> list[CatalogMention]:
         """The catalog's entities named in one paragraph, left to right, never overlapping."""

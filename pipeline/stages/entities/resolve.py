@@ -48,7 +48,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from importlib import metadata
 
 import numpy as np
@@ -60,7 +60,7 @@ from pipeline.core import schema
 from pipeline.core.config import PipelineConfig
 from pipeline.core.stage import CORPUS, Stage
 from pipeline.core.textutil import short_id
-from pipeline.stages.entities.catalog_match import CATALOG, CatalogEntity, CatalogMatcher
+from pipeline.stages.entities.catalog_match import CATALOG, CatalogEntity, CatalogMatcher, CatalogMention
 from pipeline.stages.entities.names import (
     NAME_LABELS,
     AliasEntity,
@@ -95,18 +95,50 @@ _ACRONYM = re.compile(r"(?:[^\W\d_]\.?){3,}")  # CCP, ODIHR, U.S.A., КНР; two
 _Node = tuple
 
 
-@dataclass(frozen=True, slots=True)
-class NameInArticle:
-    """One distinct (article, label, text) of the mentions, with its number of mentions.
+@dataclass(frozen=True)
+class FoundNames:
+    """The distinct (article, label, text) of a corpus's mentions, in order of first mention,
+    with their numbers of mentions: columns of indices into the distinct articles and the
+    distinct (label, text) pairs.
 
-    Every mention of it resolves alike, so resolution works on these: a corpus's millions
-    of mentions cost only their distinct names.
+    Every mention of one resolves alike, so resolution works on these: a corpus's millions of
+    mentions cost only their distinct names. And the same (label, text) recurs in thousands of
+    articles, so what depends only on it (cleanup, key) is worked out once per pair.
     """
 
-    article_id: str
-    label: str
-    text: str
-    count: int = 1
+    article: np.ndarray  # index into articles
+    pair: np.ndarray  # index into labels and texts
+    count: np.ndarray
+    articles: list[str]
+    labels: list[str]  # of each distinct (label, text)
+    texts: list[str]
+
+    def __len__(self) -> int:
+        return len(self.article)
+
+    @classmethod
+    def of(cls, tagged: pa.Table) -> tuple[FoundNames, np.ndarray]:
+        """The found names of schema.TAGGED rows, and each row's index among them."""
+        (article, articles), (label, labels), (text, texts) = (
+            _codes(tagged[c]) for c in ("article_id", "label", "text"))
+        n_texts = text.max(initial=0) + 1
+        pairs, pair = _first_seen(label * n_texts + text)
+        width = max(len(pairs), 1)
+        names, name_of_row = _first_seen(article * width + pair)  # in order of first mention
+        return cls(names // width, names % width, np.bincount(name_of_row, minlength=len(names)), articles,
+                   [labels[i] for i in (pairs // n_texts).tolist()],
+                   [texts[i] for i in (pairs % n_texts).tolist()]), name_of_row
+
+    def extended(self, names: list[tuple[str, str, str]]) -> FoundNames:
+        """These found names followed by one of one mention per (article_id, label, text) given."""
+        article_index = {a: i for i, a in enumerate(self.articles)}
+        pair_index = {p: i for i, p in enumerate(zip(self.labels, self.texts))}
+        article = [article_index.setdefault(a, len(article_index)) for a, _, _ in names]
+        pair = [pair_index.setdefault((label, text), len(pair_index)) for _, label, text in names]
+        return FoundNames(np.concatenate([self.article, np.array(article, np.int64)]),
+                          np.concatenate([self.pair, np.array(pair, np.int64)]),
+                          np.concatenate([self.count, np.ones(len(names), np.int64)]),
+                          list(article_index), [label for label, _ in pair_index], [text for _, text in pair_index])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +150,42 @@ class Resolution:
 
 def _is_multiword(node: _Node) -> bool:
     return " " in node[1]
+
+
+class _NodeIds:
+    """A number for each node: per-name arrays hold these, not tuples."""
+
+    def __init__(self):
+        self.nodes: list[_Node] = []
+        self.index: dict[_Node, int] = {}
+
+    def of(self, node: _Node) -> int:
+        number = self.index.get(node)
+        if number is None:
+            number = self.index[node] = len(self.nodes)
+            self.nodes.append(node)
+        return number
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
+class _Groups:
+    """The members of numbered groups (the articles naming a node, the entities an article
+    names), as one sorted array: a lookup costs numpy time, not a Python set per group."""
+
+    def __init__(self, group: np.ndarray, member: np.ndarray):
+        width = int(member.max(initial=0)) + 1
+        pairs = _distinct(group.astype(np.int64) * width + member)
+        self.group, self.member = pairs // width, pairs % width
+
+    def of(self, groups) -> np.ndarray:
+        """The members of these groups (repeated where groups share one)."""
+        groups = np.asarray(groups, dtype=np.int64)
+        starts = np.searchsorted(self.group, groups, "left")
+        lengths = np.searchsorted(self.group, groups, "right") - starts
+        index = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return self.member[index]
 
 
 @dataclass
@@ -289,52 +357,74 @@ class Resolver:
 
     # -- short forms and surnames
 
-    def _short_forms(self, found: list[NameInArticle], nodes: list[_Node]) -> tuple[dict[int, int], set[int]]:
-        """Single-word PERSON names, and multi-word surnames ("Di Matteo"), -> index of the full name
-        they stand for in their article.
+    def _short_forms(self, found: FoundNames, names: list[str], pair_nodes: list[_Node]) -> tuple[np.ndarray, np.ndarray]:
+        """Each found name's index of the full name it stands for in its article: for single-word
+        PERSON names and multi-word surnames ("Di Matteo"), a full name; for the others, itself.
 
-        Also returns the single words that fit several people of their article.
+        Also returns the indices of the names that fit several people of their article.
         """
-        by_article: dict[str, list[int]] = defaultdict(list)
-        for i, name in enumerate(found):
-            if name.label == "PERSON":
-                by_article[name.article_id].append(i)
+        target = np.arange(len(found))
+        is_person = np.array([label == "PERSON" for label in found.labels], dtype=bool)
+        rows = np.flatnonzero(is_person[found.pair])
+        rows = rows[np.argsort(found.article[rows], kind="stable")]  # by article, in order of first mention
+        starts = np.flatnonzero(np.diff(found.article[rows], prepend=-1)).tolist() + [len(rows)]
+        rows, pair_of, count_of = rows.tolist(), found.pair.tolist(), found.count.tolist()
+        keys = [node[1] for node in pair_nodes]
+        words = [tuple(key.split()) for key in keys]
+        aliased = [node in self.aliases.by_key for node in pair_nodes]
+        given_ok: dict[int, bool] = {}  # pair -> whether its name is rare enough to be a given name alone
+        all_agree: dict[tuple[str, ...], bool] = {}
         short_for: dict[int, int] = {}
-        ambiguous: set[int] = set()
-        for indices in by_article.values():
+        ambiguous: list[int] = []
+        for start, end in zip(starts, starts[1:]):
+            indices = rows[start:end]
             full: dict[str, list[int]] = defaultdict(list)
             for i in indices:
-                if _is_multiword(nodes[i]):
-                    full[nodes[i][1]].append(i)
-            parts = {k: PersonName.from_key(k) for k in full}
-            mentions_of = {k: sum(found[i].count for i in where) for k, where in full.items()}
+                if len(words[pair_of[i]]) > 1:
+                    full[keys[pair_of[i]]].append(i)
+            if not full:
+                continue
+            # The article's full names by their surname, given name and endings of two words or more.
+            by_last, by_first, by_ending = defaultdict(list), defaultdict(list), defaultdict(list)
+            for k, where in full.items():
+                person, key_words = _person_name(k), words[pair_of[where[0]]]
+                by_last[person.last].append(k)
+                by_first[person.first].append(k)
+                for n in range(2, len(key_words)):
+                    by_ending[key_words[-n:]].append(k)
             for i in indices:
-                key = nodes[i][1]
-                if nodes[i] in self.aliases.by_key:
+                p = pair_of[i]
+                key = keys[p]
+                if aliased[p]:
                     continue
-                if _is_multiword(nodes[i]):  # a multi-word surname: "Di Matteo" of "Roberto Di Matteo"
-                    words = key.split()
-                    candidates = sorted(k for k in full if len(k.split()) > len(words)
-                                        and k.split()[-len(words):] == words)
+                if len(words[p]) > 1:  # a multi-word surname: "Di Matteo" of "Roberto Di Matteo"
+                    candidates = by_ending.get(words[p], [])
                 else:  # a given name alone only when rare: "Aliya", not "Tim" or "James" (anybody's)
-                    given_ok = is_distinctive(clean_name(found[i].text), self.max_zipf)
-                    candidates = sorted(k for k, p in parts.items() if key == p.last or (given_ok and key == p.first))
+                    candidates = by_last.get(key, [])
+                    if key in by_first:
+                        if p not in given_ok:
+                            given_ok[p] = is_distinctive(names[p], self.max_zipf)
+                        if given_ok[p]:
+                            candidates = set(candidates) | set(by_first[key])
                 if not candidates:
                     continue
-                if all(self._persons_agree(("PERSON", a), ("PERSON", b)) is not None
-                       for a in candidates for b in candidates if a < b):
-                    best = min(candidates, key=lambda k: (-mentions_of[k], k))
+                candidates = tuple(sorted(candidates))
+                if candidates not in all_agree:
+                    all_agree[candidates] = all(self._persons_agree(("PERSON", a), ("PERSON", b)) is not None
+                                                for a in candidates for b in candidates if a < b)
+                if all_agree[candidates]:
+                    best = min(candidates, key=lambda k: (-sum(count_of[j] for j in full[k]), k))
                     short_for[i] = full[best][0]
                 else:
-                    ambiguous.add(i)
+                    ambiguous.append(i)
         for i, j in short_for.items():  # "Little" -> "Max Little" -> "Max A. Little": the longest
             while j in short_for:
                 j = short_for[j]
-            short_for[i] = j
-        return short_for, ambiguous
+            target[i] = j
+        return target, np.array(ambiguous, np.int64)
 
     def _surname_links(self, clusters: _Clusters, plain: list[_Node], written: dict,
-                       articles_of: dict[_Node, set[str]]) -> dict[_Node, _Node]:
+                       articles_of: _Groups, ids: _NodeIds) -> dict[_Node, _Node]:
         """Lone single-word PERSON names -> a full name of the one person whose surname fits.
 
         Only distinctive words of four letters or more ("Nazarbayev", not "James" or "Brown":
@@ -344,7 +434,7 @@ class Resolver:
         holds many stories, and Redick of a basketball report is not Josh Reddick of a baseball
         one.
         """
-        context = self._article_context(clusters, articles_of)
+        context = self._article_context(clusters, articles_of, ids)
         roots_by_surname: dict[str, set] = defaultdict(set)
         example: dict[_Node, _Node] = {}
         for node in sorted(plain):
@@ -371,45 +461,48 @@ class Resolver:
                      for root in roots_by_surname[surname]}
             if len(roots) == 1:
                 root = roots.pop()
-                near_name = {r for a in articles_of[node] for r in context.get(a, ())}
-                near_person = {r for n in clusters.clusters[root].nodes
-                               for a in articles_of.get(n, ()) for r in context.get(a, ())}
-                shared = near_name & near_person
-                if shared - {root, clusters.find(node)}:
+                near_name = context.of(articles_of.of([ids.of(node)]))
+                near_person = context.of(articles_of.of([ids.of(n) for n in clusters.clusters[root].nodes]))
+                shared = set(near_name.tolist()) & set(near_person.tolist())
+                if shared - {ids.of(root), ids.of(clusters.find(node))}:
                     links[node] = example[root]
         return links
 
-    def _aliases_out_of_context(self, found: list[NameInArticle], names: list[str], nodes: list[_Node]) -> list[int]:
+    def _aliases_out_of_context(self, found: FoundNames, names: list[str], pair_nodes: list[_Node]) -> np.ndarray:
         """Names the alias file gives an entity that stay names of their own in their article:
         an acronym of three letters or more in an article naming no other uncommon alias-file
         entity (an acronym means different things in different stories: CCP the party, CCP
         Games; CPC, cost per click), and a name written in lowercase letters where the file
         has only an acronym ("Us" is not US)."""
-        in_context: set[str] = set()
-        acronyms, lowercase = [], []
-        for i, (name, node) in enumerate(zip(names, nodes)):
+        lowercase, acronym, context = 1, 2, 3
+        kind = np.zeros(len(names), np.int8)  # of each (label, text) pair
+        for p, (name, node) in enumerate(zip(names, pair_nodes)):
             if node not in self.aliases.by_key:
                 continue
             forms = [f for f in self.aliases.by_key[node].forms if name_key(f, node[0]) == node[1]]
             if not name.isupper() and forms and all(f.isupper() for f in forms):
-                lowercase.append(i)  # "Us" (Us Weekly, "Join Us") is not the acronym US
+                kind[p] = lowercase  # "Us" (Us Weekly, "Join Us") is not the acronym US
             elif _ACRONYM.fullmatch(name) and name.replace(".", "").isupper():
-                acronyms.append(i)
+                kind[p] = acronym
             elif all(self._rare(w, MAX_CONTEXT_ZIPF) for w in node[1].split()):
-                in_context.add(found[i].article_id)
-        return lowercase + [i for i in acronyms if found[i].article_id not in in_context]
+                kind[p] = context
+        kind = kind[found.pair]
+        acronyms = np.flatnonzero(kind == acronym)
+        in_context = np.isin(found.article[acronyms], found.article[kind == context])
+        return np.concatenate([np.flatnonzero(kind == lowercase), acronyms[~in_context]])
 
-    def _article_context(self, clusters: _Clusters, articles_of: dict[_Node, set[str]]) -> dict[str, set]:
+    def _article_context(self, clusters: _Clusters, articles_of: _Groups, ids: _NodeIds) -> _Groups:
         """Article -> the uncommon entities it names (every word of the name rarer in English
-        than MAX_CONTEXT_ZIPF: Kazakhstan and Atajurt, not "U.S." or "China")."""
-        context: dict[str, set] = defaultdict(set)
-        for node, articles in articles_of.items():
+        than MAX_CONTEXT_ZIPF: Kazakhstan and Atajurt, not "U.S." or "China"), as the numbers
+        of their clusters' roots."""
+        root = np.full(len(ids), -1, np.int64)
+        for number in _distinct(articles_of.group).tolist():
+            node = ids.nodes[number]
             if node[0] in NAME_LABELS and node in clusters.parent and all(
                     self._rare(w, MAX_CONTEXT_ZIPF) for w in node[1].split()):
-                root = clusters.find(node)
-                for a in articles:
-                    context[a].add(root)
-        return context
+                root[number] = ids.of(clusters.find(node))
+        named = root[articles_of.group]
+        return _Groups(articles_of.member[named >= 0], named[named >= 0])
 
     # -- entities
 
@@ -442,66 +535,102 @@ class Resolver:
             return VARIANT
         return FUZZY
 
-    def resolve_names(self, found: list[NameInArticle]) -> list[Resolution]:
-        """The resolution of each distinct name of each article, in order."""
-        # Once per distinct text and (label, name): the same names recur in thousands of articles.
-        clean, node_for = cache(clean_name), cache(lambda label, name: (label, name_key(name, label)))
-        names = [clean(f.text) for f in found]
-        nodes: list[_Node] = [node_for(f.label, n) for f, n in zip(found, names)]
-        short_for, ambiguous = self._short_forms(found, nodes)
-        for i in ambiguous:
-            nodes[i] = (*nodes[i], found[i].article_id)
-        written: dict[_Node, set[str]] = defaultdict(set)
-        articles_of: dict[_Node, set[str]] = defaultdict(set)
+    def resolve_names(self, found: FoundNames) -> tuple[np.ndarray, list[Resolution]]:
+        """The resolution of each found name, as its index into the resolutions returned."""
+        names = [clean_name(text) for text in found.texts]  # of each (label, text) pair
+        pair_nodes: list[_Node] = [(label, name_key(name, label)) for label, name in zip(found.labels, names)]
+        target, ambiguous = self._short_forms(found, names, pair_nodes)
+        short = target != np.arange(len(found))
+        ids = _NodeIds()
+        node = np.array([ids.of(n) for n in pair_nodes], np.int64)[found.pair]  # of each found name
+
+        def own_nodes(rows: np.ndarray) -> list[int]:
+            """Names that are an entity of their own in their article: (label, key, article_id)."""
+            return [ids.of((*pair_nodes[p], found.articles[a]))
+                    for p, a in zip(found.pair[rows].tolist(), found.article[rows].tolist())]
+
+        node[ambiguous] = own_nodes(ambiguous)
         self._words_written = defaultdict(set)  # key word -> the words it was written as
-        for i, node in enumerate(nodes):
-            written[node].add(names[i])
-            articles_of[nodes[short_for.get(i, i)]].add(found[i].article_id)
-            key_words, name_words = node[1].split(), names[i].replace("-", " ").split()
+        for (_, key), name in zip(pair_nodes, names):
+            key_words, name_words = key.split(), name.replace("-", " ").split()
             if len(key_words) == len(name_words):
                 for k, w in zip(key_words, name_words):
                     self._words_written[k].add(w.casefold())
-        for i in self._aliases_out_of_context(found, names, nodes):
-            nodes[i] = (*nodes[i], found[i].article_id)
+        written: dict[_Node, set[str]] = defaultdict(set)  # the names each node is written as (_surname_links)
+        plain_rows = np.ones(len(found), bool)
+        plain_rows[ambiguous] = False
+        for p in _distinct(found.pair[plain_rows]).tolist():
+            written[pair_nodes[p]].add(names[p])
+        articles_of = _Groups(node[target], found.article)
+        out_of_context = self._aliases_out_of_context(found, names, pair_nodes)
+        node[out_of_context] = own_nodes(out_of_context)
 
         clusters = _Clusters()
-        for i, node in enumerate(nodes):
-            if i not in short_for:
-                clusters.add(node, self.aliases.by_key.get(node))
+        for number in _first_seen(node[~short])[0].tolist():
+            clusters.add(ids.nodes[number], self.aliases.by_key.get(ids.nodes[number]))
         for entity in self.aliases.entities:
             anchor = (entity.label, name_key(entity.name, entity.label))
             clusters.add(anchor, entity)
-        for node in list(clusters.parent):
-            entity = self.aliases.by_key.get(node)
+        for n in list(clusters.parent):
+            entity = self.aliases.by_key.get(n)
             if entity is not None:
-                clusters.union(node, (entity.label, name_key(entity.name, entity.label)))
+                clusters.union(n, (entity.label, name_key(entity.name, entity.label)))
 
         plain = sorted(n for n in clusters.parent if len(n) == 2)
         for _, a, b in self._fuzzy_edges(plain):
             if clusters.find(a) != clusters.find(b) and self._can_merge(clusters, a, b):
                 clusters.union(a, b)
-        by_surname = self._surname_links(clusters, plain, written, articles_of)
-        for node, target in by_surname.items():
-            clusters.union(node, target)
+        by_surname = self._surname_links(clusters, plain, written, articles_of, ids)
+        for n, linked in by_surname.items():
+            clusters.union(n, linked)
 
+        # A short form's mentions count for the spelling of the full name it stands for.
+        n_pairs = len(names)
+        spelt, where = _first_seen(node[target] * n_pairs + found.pair[target])
+        totals = np.bincount(where, weights=found.count, minlength=len(spelt)).astype(np.int64)
         spellings: dict[_Node, Counter] = defaultdict(Counter)
-        for i, f in enumerate(found):
-            j = short_for.get(i, i)
-            spellings[nodes[j]][names[j]] += f.count
-        entity_of = {root: self._entity(cluster, spellings) for root, cluster in clusters.clusters.items()}
+        for number, total in zip(spelt.tolist(), totals.tolist()):
+            spellings[ids.nodes[number // n_pairs]][names[number % n_pairs]] += total
+        entity_of: dict[_Node, tuple[str, str, str]] = {}
 
-        resolved = []
-        for i in range(len(found)):
-            node = nodes[short_for.get(i, i)]
-            canonical, entity_id, canonical_key = entity_of[clusters.find(node)]
-            if i in short_for:
+        # One resolution per (node, pair) as written, or per full name a short form stands for.
+        combos, resolution = _first_seen(node[target] * (n_pairs + 1) + np.where(short, 0, found.pair + 1))
+        resolutions = []
+        for combo in combos.tolist():
+            number, p = divmod(combo, n_pairs + 1)
+            n = ids.nodes[number]
+            root = clusters.find(n)
+            if root not in entity_of:
+                entity_of[root] = self._entity(clusters.clusters[root], spellings)
+            canonical, entity_id, canonical_key = entity_of[root]
+            if p == 0:
                 how = SHORT_FORM
-            elif nodes[i] in by_surname:
+            elif n in by_surname:
                 how = SURNAME
             else:
-                how = self._how(names[i], nodes[i], canonical, canonical_key)
-            resolved.append(Resolution(canonical, entity_id, how))
-        return resolved
+                how = self._how(names[p - 1], n, canonical, canonical_key)
+            resolutions.append(Resolution(canonical, entity_id, how))
+        return resolution, resolutions
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values in order of first occurrence, and each value's index among them
+    (Arrow's hash table: no sort of millions of values)."""
+    values = pa.array(values, pa.int64())
+    distinct = pc.unique(values)
+    return distinct.to_numpy(), pc.index_in(values, value_set=distinct).to_numpy().astype(np.int64)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: np.unique, by sorting (numpy 2's hash table is many times slower on
+    millions of integers)."""
+    values = np.sort(values)
+    return values[np.concatenate([values[:1] == values[:1], values[1:] != values[:-1]])]
+
+
+@lru_cache(maxsize=1 << 16)
+def _person_name(key: str) -> PersonName | None:
+    return PersonName.from_key(key)
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
@@ -516,52 +645,51 @@ def resolve_mentions(tagged: pa.Table, published: dict[str, str | None], config:
     whole corpus; `published`: article_id -> ISO date or None.
 
     Resolution runs once per distinct (article, label, text), in order of first mention
-    (NameInArticle), and its outcome is copied to every mention of it. Then the paragraphs
+    (FoundNames), and its outcome is copied to every mention of it. Then the paragraphs
     the tag stage sent as catalog requests are searched for the resolved entities
     (catalog_match). ``aliases``: the config's alias file unless given (benchmarks compare others).
     """
     resolver = Resolver(config, aliases)
     is_request = pc.equal(tagged["tagged_by"], CATALOG)
     requests, tagged = tagged.filter(is_request), tagged.filter(pc.invert(is_request))
-    (article, articles), (label, labels), (text, texts) = (
-        _codes(tagged[c]) for c in ("article_id", "label", "text"))
-    key = (article * (label.max(initial=0) + 1) + label) * (text.max(initial=0) + 1) + text
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # distinct names by first mention
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    name_of_mention = rank[inverse.reshape(-1)]
-    counts = np.bincount(name_of_mention, minlength=len(order)).tolist()
-    rows = first[order]
-    # Each distinct string once in memory: a name's text repeats across thousands of articles.
-    found = [NameInArticle(articles[a], labels[lab], texts[t], n) for a, lab, t, n in
-             zip(article[rows].tolist(), label[rows].tolist(), text[rows].tolist(), counts)]
-    resolved = resolver.resolve_names(found)
+    found, name_of_mention = FoundNames.of(tagged)
+    resolution, resolutions = resolver.resolve_names(found)
+    of_mention = resolution[name_of_mention]
     entities = tagged
-    for name, values in (("canonical_name", [r.canonical_name for r in resolved]),
-                         ("entity_id", [r.entity_id for r in resolved]),
-                         ("resolution", [r.how for r in resolved])):
+    for name, values in (("canonical_name", [r.canonical_name for r in resolutions]),
+                         ("entity_id", [r.entity_id for r in resolutions]),
+                         ("resolution", [r.how for r in resolutions])):
         entities = entities.append_column(schema.ENTITIES.schema.field(name),
-                                          pa.array(values, pa.string()).take(name_of_mention))
+                                          pa.array(values, pa.string()).take(of_mention))
     entities = entities.select(schema.ENTITIES.schema.names)
     if requests.num_rows:
-        matched = _catalog_mentions(requests, found, resolved, resolver.aliases, resolver.person_min)
+        matched = _catalog_mentions(requests, found, resolution, resolutions, resolver.aliases, resolver.person_min)
         entities = pa.concat_tables([entities, schema.to_arrow(schema.ENTITIES, matched)])
-        found += [NameInArticle(m["article_id"], m["label"], m["text"]) for m in matched]
-        resolved += [Resolution(m["canonical_name"], m["entity_id"], CATALOG) for m in matched]
-    catalog = schema.to_arrow(schema.ENTITY_CATALOG, entity_catalog_rows(found, resolved, published))
+        found = found.extended([(m["article_id"], m["label"], m["text"]) for m in matched])
+        resolution = np.concatenate([resolution, np.arange(len(resolutions), len(resolutions) + len(matched))])
+        resolutions = resolutions + [Resolution(m["canonical_name"], m["entity_id"], CATALOG) for m in matched]
+    catalog = schema.to_arrow(schema.ENTITY_CATALOG, entity_catalog_rows(found, resolution, resolutions, published))
     return schema.sorted_table(schema.ENTITIES, entities), catalog
 
 
-def _catalog_mentions(requests: pa.Table, found: list[NameInArticle], resolved: list[Resolution],
+def _catalog_mentions(requests: pa.Table, found: FoundNames, resolution: np.ndarray, resolutions: list[Resolution],
                       aliases: AliasFile, person_min: float) -> list[dict]:
     """entities rows for the catalog's names in the requested paragraphs (catalog_match)."""
-    matcher = CatalogMatcher([(clean_name(f.text), CatalogEntity(r.entity_id, r.canonical_name, f.label))
-                              for f, r in zip(found, resolved) if f.label in NAME_LABELS], aliases, person_min)
+    # Each (name, entity) once, in order of first mention: the matcher keeps sets, so repeats change nothing.
+    width = max(len(resolutions), 1)
+    combos, _ = _first_seen(found.pair * width + resolution)
+    named = dict.fromkeys(
+        (clean_name(found.texts[p]), CatalogEntity(resolutions[r].entity_id, resolutions[r].canonical_name, label))
+        for p, r in (divmod(c, width) for c in combos.tolist())
+        if (label := found.labels[p]) in NAME_LABELS)
+    matcher = CatalogMatcher(list(named), aliases, person_min)
+    matches: dict[str, list[CatalogMention]] = {}  # a paragraph repeated across articles is matched once
     rows = []
     for article_id, paragraph_index, text in zip(*(requests[c].to_pylist()
                                                     for c in ("article_id", "paragraph_index", "text"))):
-        for m in matcher.match(text):
+        if text not in matches:
+            matches[text] = matcher.match(text)
+        for m in matches[text]:
             rows.append({"article_id": article_id, "paragraph_index": paragraph_index,
                          "char_start": m.char_start, "char_end": m.char_end, "text": m.text,
                          "label": m.entity.label, "canonical_name": m.entity.canonical_name,
@@ -569,26 +697,44 @@ def _catalog_mentions(requests: pa.Table, found: list[NameInArticle], resolved: 
     return rows
 
 
-def entity_catalog_rows(found: list[NameInArticle], resolved: list[Resolution],
+def entity_catalog_rows(found: FoundNames, resolution: np.ndarray, resolutions: list[Resolution],
                         published: dict[str, str | None]) -> list[dict]:
-    """One `entity_catalog` row per entity; `published`: article_id -> ISO date or None."""
-    rows: dict[str, dict] = {}
-    for name, r in zip(found, resolved):
-        row = rows.setdefault(r.entity_id, {
-            "entity_id": r.entity_id, "canonical_name": r.canonical_name, "label": name.label,
-            "aliases": set(), "n_mentions": 0, "articles": set()})
-        row["aliases"].add(clean_name(name.text))
-        row["n_mentions"] += name.count
-        row["articles"].add(name.article_id)
+    """One `entity_catalog` row per entity, in order of first mention; `resolution`: each found
+    name's index into `resolutions`; `published`: article_id -> ISO date or None."""
+    if not len(found):
+        return []
+    numbers: dict[str, int] = {}
+    of_resolution = np.array([numbers.setdefault(r.entity_id, len(numbers)) for r in resolutions], np.int64)
+    _, entity = _first_seen(of_resolution[resolution])  # entities numbered in order of first mention
+    n_entities, n_articles = entity.max() + 1, len(found.articles)
+    seen = np.maximum.accumulate(entity)
+    first = np.flatnonzero(np.concatenate([[True], seen[1:] > seen[:-1]]))  # each entity's first found name
+    mentions = np.bincount(entity, weights=found.count, minlength=n_entities).astype(np.int64)
+    in_article = _distinct(entity * n_articles + found.article)
+    articles = np.bincount(in_article // n_articles, minlength=n_entities)
+    # Dates as day numbers (-1: none); an entity's first and last over its articles.
+    day = np.array([dt.date.fromisoformat(d).toordinal() if (d := published.get(a)) else -1
+                    for a in found.articles], np.int64)
+    dated = in_article[day[in_article % n_articles] >= 0]
+    first_day = np.full(n_entities, np.iinfo(np.int64).max)
+    last_day = np.full(n_entities, -1)
+    np.minimum.at(first_day, dated // n_articles, day[dated % n_articles])
+    np.maximum.at(last_day, dated // n_articles, day[dated % n_articles])
+    # Aliases: the distinct clean names of each entity's found names.
+    spelling: dict[str, int] = {}
+    of_pair = np.array([spelling.setdefault(clean_name(t), len(spelling)) for t in found.texts], np.int64)
+    spellings = list(spelling)
+    aliases: list[list[str]] = [[] for _ in range(n_entities)]
+    for combo in _distinct(entity * len(spellings) + of_pair[found.pair]).tolist():
+        aliases[combo // len(spellings)].append(spellings[combo % len(spellings)])
     out = []
-    for row in rows.values():
-        dates = sorted(dt.date.fromisoformat(d) for a in row["articles"] if (d := published.get(a)))
+    for e, row in enumerate(first.tolist()):
+        r = resolutions[resolution[row]]
         out.append({
-            "entity_id": row["entity_id"], "canonical_name": row["canonical_name"], "label": row["label"],
-            "aliases": sorted(row["aliases"]), "n_mentions": row["n_mentions"],
-            "n_articles": len(row["articles"]),
-            "first_published": dates[0] if dates else None,
-            "last_published": dates[-1] if dates else None,
+            "entity_id": r.entity_id, "canonical_name": r.canonical_name, "label": found.labels[found.pair[row]],
+            "aliases": sorted(aliases[e]), "n_mentions": int(mentions[e]), "n_articles": int(articles[e]),
+            "first_published": dt.date.fromordinal(int(first_day[e])) if last_day[e] >= 0 else None,
+            "last_published": dt.date.fromordinal(int(last_day[e])) if last_day[e] >= 0 else None,
         })
     return out
 

@@ -13,10 +13,9 @@ page when trafilatura finds (next to) nothing.
 from __future__ import annotations
 
 import re
+from importlib import metadata
 
 import lxml.html
-import trafilatura
-from trafilatura.utils import load_html
 
 from pipeline.core.records import Block, Extracted, Source
 from pipeline.core.textutil import word_key
@@ -25,7 +24,9 @@ from pipeline.stages.extract.features import analyse_lines
 from pipeline.stages.extract.model import load_dump_model, model_digest
 
 # Name, logic version, trafilatura's version and our model's digest: lands in `articles.extractor`.
-HTML_EXTRACTOR = f"trafilatura_{trafilatura.__version__}_v3_fallback_model_{model_digest()}"
+# The version comes from the package's metadata: importing trafilatura here would cost every
+# run that only plans (`pipeline run` with nothing new) its import; the functions import it.
+HTML_EXTRACTOR = f"trafilatura_{metadata.version('trafilatura')}_v3_fallback_model_{model_digest()}"
 # trafilatura's default caps a page's date at the day of the run (datetime.now()), so the same page
 # could get another date on another day; a fixed cap keeps the tables reproducible.
 DATE_PARAMS = {"original_date": True, "extensive_search": True, "max_date": "2099-12-31"}
@@ -45,34 +46,50 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 MIN_TRAFILATURA_WORDS = 20
 
 
-def render_blocks(html: str) -> list[str]:
-    """The page's visible text, one block per block-level element, list items as "* item"."""
-    tree = load_html(html)
+def parse_html(html: str) -> lxml.html.HtmlElement | None:
+    """The page's tree as trafilatura parses it, or None when it is not HTML."""
+    from trafilatura.utils import load_html
+
+    return load_html(html)
+
+
+def render_blocks(html: str | lxml.html.HtmlElement) -> list[str]:
+    """The page's visible text, one block per block-level element, list items as "* item".
+
+    `html` is the page's markup or its tree from `parse_html` (only read, never changed).
+    """
+    tree = parse_html(html) if isinstance(html, str) else html
     if tree is None:
         return []
     body = tree.find(".//body")
     root = body if body is not None else tree
     parts: list[str] = []
+    append = parts.append
 
     def walk(el) -> None:
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if not tag or tag in _NOT_RENDERED or _HIDDEN.search(el.get("style") or ""):
+        tag = el.tag
+        tag = tag.lower() if isinstance(tag, str) else ""
+        if not tag or tag in _NOT_RENDERED:
+            return
+        style = el.get("style")
+        if style and _HIDDEN.search(style):
             return
         block = tag in _BLOCK_TAGS
         if block:
-            parts.append(_BREAK)
+            append(_BREAK)
         if tag == "li":
-            parts.append("* ")
+            append("* ")
         elif tag in ("td", "th"):
-            parts.append("  ")
+            append("  ")
         if el.text:
-            parts.append(el.text)
+            append(el.text)
         for child in el:
             walk(child)
-            if child.tail:
-                parts.append(child.tail)
+            tail = child.tail
+            if tail:
+                append(tail)
         if block:
-            parts.append(_BREAK)
+            append(_BREAK)
 
     try:
         walk(root)
@@ -85,8 +102,13 @@ def render_blocks(html: str) -> list[str]:
 
 def extract_html(source: Source, model=None) -> Extracted:
     """trafilatura's main text as it is; every other rendered block listed as removed."""
-    doc = trafilatura.bare_extraction(
-        source.text, include_comments=False, with_metadata=True, include_tables=True, deduplicate=False,
+    import trafilatura
+
+    # One parse for both: trafilatura copies a tree it is given (and would parse the text the same
+    # way), so the tree stays as parsed for the rendered blocks.
+    tree = parse_html(source.text)
+    doc = None if tree is None else trafilatura.bare_extraction(
+        tree, include_comments=False, with_metadata=True, include_tables=True, deduplicate=False,
         date_extraction_params=DATE_PARAMS,
     )
     body_lines: list[str] = []
@@ -96,7 +118,7 @@ def extract_html(source: Source, model=None) -> Extracted:
         title, author, site, url = doc.title or None, doc.author or None, doc.sitename or None, doc.url or None
         date = doc.date if doc.date and _ISO_DATE.match(doc.date) else None
 
-    page = render_blocks(source.text)
+    page = render_blocks(tree)
     page_keys = [word_key(b) for b in page]
 
     # Place each trafilatura paragraph at the first rendered block it overlaps (page order).
@@ -121,41 +143,43 @@ def extract_html(source: Source, model=None) -> Extracted:
                     break
         placed.append((cursor, text, norm))
 
-    items: list[tuple[int, int, str, str, str]] = []  # (position, tie-break, text, role, reason)
+    items: list[tuple[int, int, str, str, str, str]] = []  # (position, tie-break, text, role, reason, key)
     if sum(len(n.split()) for _, _, n in placed) < MIN_TRAFILATURA_WORDS:
         # trafilatura found (next to) nothing: our classifier reads the page as it renders.
         verdict = classify_lines(analyse_lines(page), model or load_dump_model())
         for j, line in enumerate(page):
             keep, _, why = verdict[j]
-            items.append((j, 0, line, "body" if keep else "boilerplate", f"trafilatura found too little text; {why}"))
+            items.append((j, 0, line, "body" if keep else "boilerplate", f"trafilatura found too little text; {why}",
+                          page_keys[j]))
     else:
-        for k, (pos, text, _) in enumerate(placed):
-            items.append((pos, 1 + k, text, "body", "trafilatura main text"))
+        for k, (pos, text, norm) in enumerate(placed):
+            items.append((pos, 1 + k, text, "body", "trafilatura main text", norm))
         body_joined = " " + " ".join(n for _, _, n in placed) + " "
         for j, line in enumerate(page):
             if j in covered or (page_keys[j] and f" {page_keys[j]} " in body_joined):
                 continue  # shown by a trafilatura paragraph
-            items.append((j, 0, line, "boilerplate", "outside trafilatura's main text"))
+            items.append((j, 0, line, "boilerplate", "outside trafilatura's main text", page_keys[j]))
 
     items.sort(key=lambda it: (it[0], it[1]))
     # Metadata: the blocks that show the page's headline, byline and date.
     title_norm, author_norm = word_key(title or ""), word_key(author or "")
-    done: set[str] = set()
-    for n, (pos, tie, text, role, reason) in enumerate(items):
-        key = word_key(text)
+    wanted = {name for name, value in (("title", title_norm), ("author", author_norm), ("date", date)) if value}
+    for n, (pos, tie, text, role, reason, key) in enumerate(items):
+        if not wanted:
+            break  # every field with a value has its block
         new = None
-        if "title" not in done and title_norm and key == title_norm:
+        if "title" in wanted and key == title_norm:
             new = ("title", "headline (page metadata)")
-        elif "author" not in done and author_norm and role == "boilerplate" and author_norm in key \
+        elif "author" in wanted and role == "boilerplate" and author_norm in key \
                 and len(key.split()) <= len(author_norm.split()) + 4:
             new = ("author", "byline (page metadata)")
-        elif "date" not in done and date and role == "boilerplate" and len(key.split()) <= 10 \
+        elif "date" in wanted and role == "boilerplate" and len(key.split()) <= 10 \
                 and parse_date(text) == date:
             new = ("date", "dateline (page metadata)")
         if new:
-            done.add(new[0])
-            items[n] = (pos, tie, text, *new)
-    blocks = tuple(Block(i, text, role, reason) for i, (_, _, text, role, reason) in enumerate(items))
+            wanted.discard(new[0])
+            items[n] = (pos, tie, text, *new, key)
+    blocks = tuple(Block(i, text, role, reason) for i, (_, _, text, role, reason, _) in enumerate(items))
     return Extracted(source=source, extractor=HTML_EXTRACTOR, blocks=blocks, title=title, author=author,
                      published_date=date, site_name=site, url=url, input_kind="html",
                      input_kind_reason="an HTML file (.html/.htm)")

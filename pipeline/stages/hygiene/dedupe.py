@@ -11,11 +11,10 @@ order the articles arrive in.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from pipeline.core.config import PipelineConfig
 from pipeline.core.records import Article
@@ -32,6 +31,19 @@ LSH_WEIGHTS = (0.1, 0.9)
 
 def content_hash(article: Article) -> str:
     return sha256_hex(article.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What duplicate detection needs of an article (a run keeps these, not whole articles)."""
+
+    article_id: str
+    precedence: tuple[str, str]  # see `precedence`
+    content_sha256: str
+
+
+def member(article: Article) -> Member:
+    return Member(article.article_id, precedence(article), content_hash(article))
 
 
 def precedence(article: Article) -> tuple[str, str]:
@@ -76,6 +88,9 @@ def signature(text: str, config: PipelineConfig) -> tuple[int, ...]:
     grams = shingles(text, config.shingle_words)
     if not grams:
         return ()
+    # datasketch is imported where it is used: it loads scipy (~1 s), which planning a run never needs.
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=config.minhash_permutations, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
     minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
     return tuple(int(v) for v in minhash.hashvalues)
@@ -86,7 +101,8 @@ def estimated_similarity(a, b) -> float:
     tuples or arrays): the share of equal slots."""
     if len(a) == 0 or len(a) != len(b):
         raise ValueError("signatures must be non-empty and of the same length")
-    return round(float(np.mean(np.asarray(a) == np.asarray(b))), 6)
+    # The mean of the equal slots, as count / length: the same float, without np.mean's overhead.
+    return round(np.count_nonzero(np.asarray(a) == np.asarray(b)) / len(a), 6)
 
 
 @dataclass(frozen=True)
@@ -102,10 +118,10 @@ def cluster_id(representative_id: str) -> str:
     return short_id("d", representative_id)
 
 
-def duplicate_clusters(articles: list[Article], signatures: Mapping[str, tuple[int, ...]],
+def duplicate_clusters(articles: list[Member], signatures: Mapping[str, tuple[int, ...]],
                        config: PipelineConfig) -> dict[str, DuplicateInfo]:
-    """article_id -> DuplicateInfo for every article that has an exact or near duplicate."""
-    ordered = sorted(articles, key=precedence)
+    """article_id -> DuplicateInfo for every article (`member`) that has an exact or near duplicate."""
+    ordered = sorted(articles, key=lambda m: m.precedence)
     parent = {a.article_id: a.article_id for a in ordered}
 
     def root(article_id: str) -> str:
@@ -121,13 +137,15 @@ def duplicate_clusters(articles: list[Article], signatures: Mapping[str, tuple[i
 
     first_with_text: dict[str, str] = {}
     for article in ordered:
-        join(article.article_id, first_with_text.setdefault(content_hash(article), article.article_id))
+        join(article.article_id, first_with_text.setdefault(article.content_sha256, article.article_id))
 
     signed = [a for a in ordered if signatures[a.article_id]]
     lengths = {len(signatures[a.article_id]) for a in signed}
     if len(lengths) > 1:
         raise ValueError(f"MinHash signatures of different lengths {sorted(lengths)}: mixed configs")
     if signed:
+        from datasketch import LeanMinHash, MinHashLSH  # see `signature`
+
         lsh = MinHashLSH(threshold=config.near_duplicate_min_similarity, num_perm=lengths.pop(),
                          weights=LSH_WEIGHTS)
         values = {a.article_id: np.asarray(signatures[a.article_id], dtype=np.uint64) for a in signed}
@@ -143,21 +161,28 @@ def duplicate_clusters(articles: list[Article], signatures: Mapping[str, tuple[i
                         estimated_similarity(values[own], values[other]) >= config.near_duplicate_min_similarity:
                     join(own, other)
 
-    members: dict[str, list[Article]] = {}
+    members: dict[str, list[Member]] = {}
     for article in ordered:
         members.setdefault(root(article.article_id), []).append(article)
+    return cluster_infos(members.values(), signatures)
+
+
+def cluster_infos(groups: Iterable[list[Member]], signatures: Mapping[str, Sequence[int]]) -> dict[str, DuplicateInfo]:
+    """article_id -> DuplicateInfo for the members of every group of two or more articles (the
+    connected components of `duplicate_clusters`), each group in precedence order."""
     clusters = {}
-    for group in members.values():
+    for group in groups:
         if len(group) < 2:
             continue
-        representative = group[0]  # `ordered` is in precedence order
+        representative = group[0]
         rep_signature = signatures[representative.article_id]
+        cluster = cluster_id(representative.article_id)
         for article in group:
-            is_copy = content_hash(article) == content_hash(representative)
+            is_copy = article.content_sha256 == representative.content_sha256
             similarity = 1.0 if is_copy else estimated_similarity(signatures[article.article_id], rep_signature)
             clusters[article.article_id] = DuplicateInfo(
                 duplicate_of=None if article is representative else representative.article_id,
-                cluster=cluster_id(representative.article_id),
+                cluster=cluster,
                 similarity=similarity,
             )
     return clusters
