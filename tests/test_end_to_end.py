@@ -207,3 +207,15 @@ def test_same_inputs_same_version_built_at_once_one_by_one_or_after_add_and_remo
     assert table_bytes(tmp_path / "at-once" / "latest") == table_bytes(tmp_path / "one-by-one" / "latest") \
         == table_bytes(tmp_path / "add-remove" / "latest")
     assert len(pipeline.load("articles", data_dir=tmp_path / "one-by-one")) == 3
+
+
+def test_a_corpus_without_articles_publishes_empty_tables_that_load(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "empty.txt").write_bytes(b"")
+    summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(tmp_path / "data"))
+    assert summary.ok and summary.n_articles == 0 and len(summary.quarantined) == 1
+    for name in TABLES:
+        rows = pipeline.load(name, data_dir=tmp_path / "data")
+        assert len(rows) == (1 if name == "quarantine" else 0), name
+        assert list(rows.columns) == TABLES[name].schema.names

@@ -47,14 +47,15 @@ def run_flow(args: argparse.Namespace, check_first: bool = True) -> int:
 
     try:
         RunLock(data).check_writable()  # fail before Prefect starts, with the path
-        summary = _nothing_new(seeds, data, args.expectations, started) if check_first else None
-        if summary is not None:
-            return _report(summary)
+        plan = _plan(seeds, data, args.expectations) if check_first else None
+        if plan is not None and plan.nothing_new:
+            return _report(_unchanged(plan, seeds, started))
         print(f"pipeline: running the news-corpus flow on {printable_path(seeds)}/ into {printable_path(data)}/ "
               "(Prefect ephemeral mode; the first flow run starts a local server, ~10 s)", file=sys.stderr)
         from pipeline.orchestration.flow import configured_flow  # imports Prefect: keep `--help` fast
 
-        corpus_flow = configured_flow(str(seeds), args.shard_size, **runner_options(args))
+        corpus_flow = configured_flow(str(seeds), args.shard_size, **runner_options(args),
+                                      n_documents=plan.documents_to_process() if plan is not None else None)
         summary = corpus_flow(seeds_dir=str(seeds), data_dir=str(data), shard_size=args.shard_size,
                               expectations_dir=args.expectations, wait_for_lock=not args.no_wait,
                               lock_timeout_s=args.lock_timeout)
@@ -67,16 +68,19 @@ def run_flow(args: argparse.Namespace, check_first: bool = True) -> int:
     return _report(summary)
 
 
-def _nothing_new(seeds: Path, data: Path, expectations: str | None, started: float):
-    """The summary of the latest version when it was built from these inputs, code and config,
-    found without starting Prefect (the flow would find the same); None when there is work."""
+def _plan(seeds: Path, data: Path, expectations: str | None):
+    """The run's plan when there is a latest version to compare with (made without Prefect:
+    a run with nothing new ends here); None for a first run."""
     from pipeline.checks.gx import SUITES_DIR
     from pipeline.core.config import PipelineConfig
-    from pipeline.orchestration.plan import NOTHING_NEW, nothing_new
+    from pipeline.orchestration.plan import plan_if_published
 
-    plan = nothing_new(str(seeds), str(data), PipelineConfig(), Path(expectations) if expectations else SUITES_DIR)
-    if plan is None:
-        return None
+    return plan_if_published(str(seeds), str(data), PipelineConfig(), Path(expectations) if expectations else SUITES_DIR)
+
+
+def _unchanged(plan, seeds: Path, started: float):
+    from pipeline.orchestration.plan import NOTHING_NEW
+
     print(f"found {len(plan.planned)} input files under {printable_path(seeds)}", file=sys.stderr)
     print(NOTHING_NEW, file=sys.stderr)
     return plan.unchanged_summary(started)

@@ -97,10 +97,13 @@ def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_S
 
 
 def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, workers: int | None = None,
-                    dask_address: str | None = None, dask_workers: int | None = None):
-    """corpus_flow with the task runner these settings ask for (see runners.task_runner)."""
-    n_inputs = len(ingest.discover(Path(seeds_dir))) if Path(seeds_dir).is_dir() else 0
-    return corpus_flow.with_options(task_runner=task_runner(n_inputs, shard_size, workers, dask_address,
+                    dask_address: str | None = None, dask_workers: int | None = None,
+                    n_documents: int | None = None):
+    """corpus_flow with the task runner these settings ask for (see runners.task_runner);
+    `n_documents`: how many documents the run will process, when known (default: every input)."""
+    if n_documents is None:
+        n_documents = len(ingest.discover(Path(seeds_dir))) if Path(seeds_dir).is_dir() else 0
+    return corpus_flow.with_options(task_runner=task_runner(n_documents, shard_size, workers, dask_address,
                                                             dask_workers))
 
 
@@ -136,6 +139,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
     staged = store.stage()
     try:
         _corpus_stages(documents, outputs, config, staged, recipe)
+        staged.complete()
         _progress(f"tables: {staged.built} parts built, {staged.linked} unchanged parts linked")
         report, group_outcomes = validate_tables(staged.folder, len(paths), suites_dir, quote(staged))
         _progress(f"validate: {'passed' if report.success else 'FAILED'} "

@@ -32,6 +32,7 @@ from pipeline.core.keys import KeyMaker, PlannedDocument, build_key
 from pipeline.core.stage import SOURCES
 from pipeline.reporting.summary import RunSummary, StageCounts
 from pipeline.stages import ingest
+from pipeline.storage.cache import DocumentCache
 from pipeline.storage.versions import VersionStore
 
 NOTHING_NEW = "nothing new: the latest version was built from these inputs, code and config"
@@ -60,6 +61,16 @@ class Plan:
     def nothing_new(self) -> bool:
         return self.latest is not None and self.latest.get("build_key") == self.build_key
 
+    def documents_to_process(self) -> int:
+        """How many inputs lack the cached output of some document stage: where a run's tasks
+        should go (one shard's worth stays in the flow's process; see runners.task_runner).
+        Quarantined inputs count too, as they have no article stage outputs."""
+        cache, source = DocumentCache(Path(self.data_dir)), registry.source_stage()
+        stages = registry.article_stages()
+        return sum(1 for doc in self.planned
+                   if not cache.has(source.name, doc.key)
+                   or not all(cache.has(s.name, self.keys.key(s, doc.key)) for s in stages))
+
     def unchanged_summary(self, started: float) -> RunSummary:
         """The run's summary when there is nothing new: the latest version, no document processed."""
         n_articles = self.latest["tables"]["articles"]["rows"]
@@ -80,15 +91,12 @@ def plan_run(seeds_dir: str, data_dir: str, config: PipelineConfig, suites_dir: 
                 VersionStore(data).latest_manifest())
 
 
-def nothing_new(seeds_dir: str, data_dir: str, config: PipelineConfig, suites_dir: Path) -> Plan | None:
-    """The plan if the latest version already has its build key, else None (a run has work to do).
-
-    Without a latest version there is nothing to compare, and the inputs are not even hashed.
-    """
+def plan_if_published(seeds_dir: str, data_dir: str, config: PipelineConfig, suites_dir: Path) -> Plan | None:
+    """The plan when the data folder has a latest version to compare with; else None, without
+    even hashing the inputs (a first run processes everything)."""
     if VersionStore(Path(data_dir)).latest_manifest() is None:
         return None
-    plan = plan_run(seeds_dir, data_dir, config, suites_dir)
-    return plan if plan.nothing_new else None
+    return plan_run(seeds_dir, data_dir, config, suites_dir)
 
 
 def _fingerprints(seeds: Path, data: Path, paths: list[str], config: PipelineConfig) -> dict[str, str]:

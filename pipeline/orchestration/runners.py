@@ -48,12 +48,13 @@ class DaskWorkers(_SharesPrefectApi, DaskTaskRunner):
     """A Dask cluster: a local one started for the run, or an existing one."""
 
 
-def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask_address: str | None = None,
+def task_runner(n_documents: int, shard_size: int, workers: int | None = None, dask_address: str | None = None,
                 dask_workers: int | None = None):
     """Where shard tasks run: an existing Dask cluster, a local one, or a process per core.
 
-    A corpus of one shard has nothing to share out, so it stays in this process: starting
-    worker processes (each loads spaCy) would cost more than it saves.
+    One shard's worth of documents to process (a small corpus, or one document added to a
+    large one) has nothing to share out, so it stays in this process: starting worker
+    processes (each loads spaCy) would cost more than it saves.
     """
     if dask_address:
         return DaskWorkers(address=dask_address)
@@ -61,7 +62,7 @@ def task_runner(n_inputs: int, shard_size: int, workers: int | None = None, dask
         return DaskWorkers(cluster_class="distributed.LocalCluster", cluster_kwargs={
             "n_workers": dask_workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and n_inputs > shard_size:
+    if workers > 1 and n_documents > shard_size:
         return WorkerProcesses(max_workers=workers)
     return ThreadPoolTaskRunner()
 

@@ -167,12 +167,16 @@ class StagedVersion:
     def path(self, file: str) -> Path:
         return self.folder / file
 
-    def tables(self) -> dict[str, dict]:
-        """The manifest's `tables`: per table its rows and parts (a table without parts gets
-        one empty part, so every table is a folder that loads)."""
+    def complete(self) -> None:
+        """Give every table without parts (no articles at all, say) one empty part, so that
+        every table is a folder that loads and validates."""
         for name, entries in self.entries.items():
             if not entries:
                 self.put(name, layout.SINGLE_PART, None, lambda name=name: schema.TABLES[name].schema.empty_table())
+
+    def tables(self) -> dict[str, dict]:
+        """The manifest's `tables`: per table its rows and parts."""
+        self.complete()
         return {name: {"rows": sum(e["rows"] for e in entries.values()),
                        "parts": [entries[f] for f in sorted(entries)]}
                 for name, entries in sorted(self.entries.items())}

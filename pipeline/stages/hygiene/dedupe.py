@@ -118,26 +118,43 @@ def cluster_id(representative_id: str) -> str:
     return short_id("d", representative_id)
 
 
+class Joins:
+    """Union-find over articles in precedence order (by position), exact copies joined from the
+    start: what duplicate_clusters and the persisted index (dedupe_index) build clusters with."""
+
+    def __init__(self, ordered: list[Member]):
+        self.ordered = ordered
+        self.parent = list(range(len(ordered)))
+        self.first_with_text: dict[str, int] = {}  # content_sha256 -> position of its first copy
+        for i, m in enumerate(ordered):
+            self.join(i, self.first_with_text.setdefault(m.content_sha256, i))
+
+    def root(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        ri, rj = self.root(i), self.root(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+    def groups(self) -> list[list[Member]]:
+        """The clusters, each in precedence order."""
+        groups: dict[int, list[Member]] = {}
+        for i, m in enumerate(self.ordered):
+            groups.setdefault(self.root(i), []).append(m)
+        return list(groups.values())
+
+
 def duplicate_clusters(articles: list[Member], signatures: Mapping[str, tuple[int, ...]],
                        config: PipelineConfig) -> dict[str, DuplicateInfo]:
     """article_id -> DuplicateInfo for every article (`member`) that has an exact or near duplicate."""
     ordered = sorted(articles, key=lambda m: m.precedence)
-    parent = {a.article_id: a.article_id for a in ordered}
-
-    def root(article_id: str) -> str:
-        while parent[article_id] != article_id:
-            parent[article_id] = parent[parent[article_id]]
-            article_id = parent[article_id]
-        return article_id
-
-    def join(a: str, b: str) -> None:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    first_with_text: dict[str, str] = {}
-    for article in ordered:
-        join(article.article_id, first_with_text.setdefault(article.content_sha256, article.article_id))
+    joins = Joins(ordered)
+    position = {a.article_id: i for i, a in enumerate(ordered)}
 
     signed = [a for a in ordered if signatures[a.article_id]]
     lengths = {len(signatures[a.article_id]) for a in signed}
@@ -159,12 +176,8 @@ def duplicate_clusters(articles: list[Member], signatures: Mapping[str, tuple[in
                 # Each pair once (from its first member in id order); order does not matter.
                 if other > own and \
                         estimated_similarity(values[own], values[other]) >= config.near_duplicate_min_similarity:
-                    join(own, other)
-
-    members: dict[str, list[Member]] = {}
-    for article in ordered:
-        members.setdefault(root(article.article_id), []).append(article)
-    return cluster_infos(members.values(), signatures)
+                    joins.join(position[own], position[other])
+    return cluster_infos(joins.groups(), signatures)
 
 
 def cluster_infos(groups: Iterable[list[Member]], signatures: Mapping[str, Sequence[int]]) -> dict[str, DuplicateInfo]:

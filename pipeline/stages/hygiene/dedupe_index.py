@@ -28,6 +28,7 @@ from pipeline.stages.hygiene.dedupe import (
     MINHASH_SCHEME,
     MINHASH_SEED,
     DuplicateInfo,
+    Joins,
     Member,
     cluster_infos,
 )
@@ -279,34 +280,16 @@ class DuplicateIndex:
         for cluster in old:
             for aid in self._clusters.pop(cluster):
                 del self._infos[aid]
-        parent = list(range(len(ordered)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        def join(i: int, j: int) -> None:
-            ri, rj = root(i), root(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-
-        first_with_text: dict[str, int] = {}
-        for i, m in enumerate(ordered):
-            join(i, first_with_text.setdefault(m.content_sha256, i))
+        joins = Joins(ordered)
         rows = np.array([self._row[m.article_id] for m in ordered], dtype=np.int64)
         # Copies of a text share its signature, hence its LSH joins, and are joined already: one
         # per text is paired (a thousand copies of an error page would otherwise give ~500,000 pairs).
-        distinct = np.array(sorted(set(first_with_text.values())), dtype=np.int64)
+        distinct = np.array(sorted(set(joins.first_with_text.values())), dtype=np.int64)
         for first, second in self._lsh_pairs(rows[distinct]):
             for i, j in zip(distinct[first].tolist(), distinct[second].tolist()):
-                join(i, j)
-        groups: dict[int, list[Member]] = {}
-        for i, m in enumerate(ordered):
-            groups.setdefault(root(i), []).append(m)
+                joins.join(i, j)
         signatures = {m.article_id: self._signatures[row] if self._signed[row] else () for m, row in zip(ordered, rows)}
-        fresh = cluster_infos(groups.values(), signatures)
+        fresh = cluster_infos(joins.groups(), signatures)
         self._infos.update(fresh)
         for aid, info in fresh.items():
             self._clusters.setdefault(info.cluster, []).append(aid)
