@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.checks.outcomes import MAX_RECORDED_VALUES, ExpectationOutcome, aggregate, observed_text, record
+from pipeline.core import layout
 from pipeline.core.schema import TABLES
 
 IN_SET = "expect_column_values_to_be_in_set"
@@ -23,7 +24,6 @@ ROW_COUNT = "expect_table_row_count_to_equal"
 IN_OWN_PART = "expect_rows_in_their_part"
 ACCOUNTING = "accounting"  # articles + quarantine, one row per published source_path
 
-PART_GLOB = "part-*.parquet"
 
 
 def table_parts(version_dir: Path) -> dict[str, dict[str, Path]]:
@@ -31,8 +31,7 @@ def table_parts(version_dir: Path) -> dict[str, dict[str, Path]]:
 
     Raises ValueError when a table has no part (even an empty table has ``part-00``).
     """
-    parts = {name: {p.name[len("part-"):-len(".parquet")]: p
-                    for p in sorted((Path(version_dir) / name).glob(PART_GLOB))}
+    parts = {name: {layout.part_of(p.name): p for p in sorted((Path(version_dir) / name).glob(layout.PART_GLOB))}
              for name in TABLES}
     missing = [name for name, found in parts.items() if not found]
     if missing:

@@ -233,8 +233,7 @@ def _in_own_part(group: Group, tables: Mapping[str, pa.Table]) -> bool:
     for name, data in tables.items():
         key = TABLES[name].partition_key
         if key and data.num_rows:
-            buckets = pc.utf8_slice_codeunits(data[key], 1, 3)
-            if not pc.all(pc.equal(buckets, group.part)).as_py():
+            if not pc.all(pc.equal(layout.buckets(data[key]), group.part)).as_py():
                 return False
     return True
 

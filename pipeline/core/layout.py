@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 from pipeline.core import schema
 
 SINGLE_PART = "00"
+_PREFIX, _SUFFIX = "part-", ".parquet"
+PART_GLOB = f"{_PREFIX}*{_SUFFIX}"  # a table folder's parts
 
 
 def bucket(key: str) -> str:
@@ -24,17 +26,26 @@ def bucket(key: str) -> str:
     return key[1:3]
 
 
+def buckets(keys: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`bucket` of a column of keys."""
+    return pc.utf8_slice_codeunits(keys, 1, 3)
+
+
 def part_file(table: str, part: str) -> str:
     """A part's path inside a version folder, e.g. "articles/part-3f.parquet"."""
-    return f"{table}/part-{part}.parquet"
+    return f"{table}/{_PREFIX}{part}{_SUFFIX}"
+
+
+def part_of(file_name: str) -> str:
+    """The part a file of a table folder holds ("part-3f.parquet" -> "3f")."""
+    return file_name[len(_PREFIX):-len(_SUFFIX)]
 
 
 def split(table: schema.Table, data: pa.Table) -> dict[str, pa.Table]:
     """The rows of a table sorted by its keys, by bucket (in bucket order; slices, no copies)."""
     if table.partition_key is None or data.num_rows == 0:
         return {SINGLE_PART: data}
-    buckets = pc.utf8_slice_codeunits(data[table.partition_key], 1, 3).to_numpy(zero_copy_only=False)
-    names, starts = np.unique(buckets, return_index=True)
+    names, starts = np.unique(buckets(data[table.partition_key]).to_numpy(zero_copy_only=False), return_index=True)
     if not np.all(np.diff(starts) > 0):
         raise ValueError(f"{table.name} rows are not sorted by {table.partition_key}")
     ends = [*starts[1:], data.num_rows]

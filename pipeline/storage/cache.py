@@ -13,7 +13,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 import pyarrow as pa
 
@@ -30,32 +30,22 @@ class DocumentCache:
         return self.root / stage / key[:2] / f"{key}.pkl"
 
     def get(self, stage: str, key: str, default: Any = None) -> Any:
-        try:
-            with open(self._path(stage, key), "rb") as handle:
-                return pickle.load(handle)
-        except FileNotFoundError:
-            return default
-        except Exception:  # noqa: BLE001 - an unreadable entry is a miss, never a failed run
-            return default
+        return _read(self._path(stage, key), default)
 
     def has(self, stage: str, key: str) -> bool:
         return self._path(stage, key).exists()
 
     def put(self, stage: str, key: str, value: Any) -> None:
-        self._write(self._path(stage, key), value)
+        _write(self._path(stage, key), _pickled(value))
 
     def get_bundle(self, name: str) -> dict:
         """Many small entries kept in one file (DATA/cache/<name>.pkl), read in one go; empty
         when missing or unreadable."""
-        try:
-            with open(self.root / f"{name}.pkl", "rb") as handle:
-                bundle = pickle.load(handle)
-            return bundle if isinstance(bundle, dict) else {}
-        except Exception:  # noqa: BLE001 - like an entry: a miss, never a failed run
-            return {}
+        bundle = _read(self.root / f"{name}.pkl", {})
+        return bundle if isinstance(bundle, dict) else {}
 
     def put_bundle(self, name: str, bundle: dict) -> None:
-        self._write(self.root / f"{name}.pkl", bundle)
+        _write(self.root / f"{name}.pkl", _pickled(bundle))
 
     def get_batches(self, name: str) -> dict[str, pa.RecordBatch]:
         """Record batches kept in one Arrow file (DATA/cache/<name>.arrow), by key: one
@@ -75,30 +65,40 @@ class DocumentCache:
     def put_batches(self, name: str, batches: dict[str, pa.RecordBatch], schema: pa.Schema) -> None:
         """Write `batches` (one schema) as the file get_batches reads."""
         sizes = json.dumps([[key, batch.num_rows] for key, batch in batches.items()]).encode()
-        path = self.root / f"{name}.arrow"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        os.close(fd)
-        try:
-            with pa.OSFile(temporary, "wb") as sink, \
-                    pa.ipc.new_file(sink, schema.with_metadata({**(schema.metadata or {}), _BATCH_KEYS: sizes})) as out:
-                out.write_table(pa.Table.from_batches(list(batches.values()), schema=schema))
-            os.replace(temporary, path)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        schema = schema.with_metadata({**(schema.metadata or {}), _BATCH_KEYS: sizes})
 
-    def _write(self, path: Path, value: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        except BaseException as err:
-            Path(temporary).unlink(missing_ok=True)
-            if isinstance(err, OSError) and not err.filename:  # say which file hit the full disk
-                raise OSError(err.errno, err.strerror or str(err), str(path)) from err
-            raise
+        def dump(handle: BinaryIO) -> None:
+            with pa.ipc.new_file(handle, schema) as out:
+                out.write_table(pa.Table.from_batches(list(batches.values()), schema=schema))
+
+        _write(self.root / f"{name}.arrow", dump)
+
+
+def _read(path: Path, default: Any) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a missing or unreadable entry is a miss, never a failed run
+        return default
+
+
+def _pickled(value: Any) -> Callable[[BinaryIO], None]:
+    return lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _write(path: Path, dump: Callable[[BinaryIO], None]) -> None:
+    """`dump` into a temporary file renamed into place: a killed run leaves the old file or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            dump(handle)
+        os.replace(temporary, path)
+    except BaseException as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, OSError) and not err.filename:  # say which file hit the full disk
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        raise
 
 
 class HeldOutputs:

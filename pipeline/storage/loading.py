@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core import layout
 from pipeline.core.schema import TABLES
 
 DEFAULT_DATA_DIR = Path("data")
@@ -18,7 +19,7 @@ def table_location(version_dir: str | Path, table: str) -> Path:
 def table_files(version_dir: str | Path, table: str) -> list[Path]:
     """The Parquet files of a table in a version folder, in key order."""
     location = table_location(version_dir, table)
-    return sorted(location.glob("*.parquet")) if location.is_dir() else [location]
+    return sorted(location.glob(layout.PART_GLOB)) if location.is_dir() else [location]
 
 
 def duckdb_source(version_dir: str | Path, table: str) -> str:
