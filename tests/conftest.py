@@ -70,3 +70,36 @@ def seed_tables(published_seeds) -> dict:
     from pipeline.core.schema import TABLES
 
     return {name: pq.read_table(published_seeds / "latest" / name) for name in TABLES}
+
+
+# --------------------------------------------------------------------------- object store
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 endpoint (moto server on 127.0.0.1, IAM auth enforced), one per test worker."""
+    from s3server import start_s3_server
+
+    server = start_s3_server(tmp_path_factory.mktemp("s3-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch) -> dict[str, str]:
+    """os.environ pointed at the test server (for in-process calls); the whole environment, for
+    subprocesses. AWS settings from elsewhere (profiles, other endpoints) are removed."""
+    env = s3_server.env()
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request) -> str:
+    """A new, empty bucket for this test (its name, without s3://)."""
+    return s3_server.new_bucket(request.node.name)

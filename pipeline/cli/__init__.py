@@ -10,7 +10,8 @@ import os
 import sys
 
 from pipeline.cli import explain, history, run, serve, validate, watch
-from pipeline.cli.options import EXIT_OK
+from pipeline.cli.options import EXIT_IO_ERROR, EXIT_OK
+from pipeline.core.location import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,3 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `pipeline explain ... | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
+    except StoreError as err:  # an object store refusing (credentials, bucket): one line, any command
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_IO_ERROR

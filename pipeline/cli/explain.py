@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.cli.options import EXIT_OK, EXIT_USAGE, add_data_option, version_error
 from pipeline.core.textutil import printable_path
-from pipeline.storage.versions import UnknownVersion, resolve_version
+from pipeline.storage.versions import UnknownVersion, VersionStore, resolve_version
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -61,11 +61,11 @@ def _matching_source(rows: list[dict], source: str) -> dict | None:
 
 def run_explain(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
-    data = Path(args.data)
     try:
-        version = resolve_version(data, args.version)
+        version = resolve_version(args.data, args.version)
     except UnknownVersion as err:
         return version_error(err)
+    data = VersionStore(args.data).with_local_copies(version)  # an object store's: a copy on this machine
     articles = _read("articles", data, version,
                      ["article_id", "source_path", "title", "extractor", "input_kind", "boilerplate_ratio"])
     if args.source:

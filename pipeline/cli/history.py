@@ -19,11 +19,10 @@ import pyarrow.parquet as pq
 
 from pipeline.cli.options import EXIT_OK, add_data_option, version_error
 from pipeline.core.textutil import printable_path
-from pipeline.reporting.report import REPORT_FILE, read_manifest, table_rows, write_report
+from pipeline.reporting.report import REPORT_FILE, table_rows, write_report
 from pipeline.storage.loading import duckdb_source, table_files
 from pipeline.storage.versions import (
     LATEST,
-    MANIFEST,
     VERSIONS,
     UnknownVersion,
     VersionStore,
@@ -39,14 +38,10 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def finished_times(data_dir: Path) -> dict[str, datetime]:
+def finished_times(data_dir: str | Path) -> dict[str, datetime]:
     """version_id -> when a run first published it, from DATA/runs.jsonl."""
     times: dict[str, datetime] = {}
-    try:
-        lines = (Path(data_dir) / "runs.jsonl").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return times
-    for line in lines:
+    for line in VersionStore(data_dir).runs_log().splitlines():
         try:
             entry = json.loads(line)
             moment = datetime.fromisoformat(entry["finished_at"])
@@ -69,21 +64,20 @@ class VersionInfo:
     is_latest: bool
 
 
-def list_versions(data_dir: Path) -> list[VersionInfo]:
-    """Every version under data_dir, oldest first."""
-    data_dir = Path(data_dir)
+def list_versions(data_dir: str | Path) -> list[VersionInfo]:
+    """Every version under data_dir (a folder or an object-store URL), oldest first."""
+    store = VersionStore(data_dir)
     times = finished_times(data_dir)
-    latest = VersionStore(data_dir).latest_version()
+    latest = store.latest_version()
     infos = []
     for version_id in version_ids(data_dir):
-        version_dir = data_dir / VERSIONS / version_id
-        manifest = read_manifest(version_dir)
-        # Fallback: the manifest's mtime, written once at publish (the folder's own changes when a
-        # report is added later).
-        date = times.get(version_id) or datetime.fromtimestamp((version_dir / MANIFEST).stat().st_mtime, timezone.utc)
+        manifest = store.read_manifest(version_id) or {}
+        # Fallback: when the manifest was written, once at publish (the folder's own mtime
+        # changes when a report is added later).
+        date = times.get(version_id) or store.published_at(version_id)
         infos.append(VersionInfo(version_id, date, version_id in times, len(manifest.get("inputs", [])),
-                                 table_rows(version_dir, manifest), manifest.get("validation") or {},
-                                 version_id == latest))
+                                 table_rows(store.versions_dir / version_id, manifest),
+                                 manifest.get("validation") or {}, version_id == latest))
     return sorted(infos, key=lambda info: (info.date, info.version_id))
 
 
@@ -99,7 +93,7 @@ def _validation_cell(validation: dict) -> str:
 
 def run_versions(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
-    data = Path(args.data)
+    data = args.data
     infos = list_versions(data)
     if not infos:
         print(f"no versions under {printable_path(data)}/ (run `pipeline run --data {printable_path(data)}` first)",
@@ -167,11 +161,12 @@ def _changed_parts(db, dir_a: Path, dir_b: Path, table: str) -> set[str]:
     return {article_id for (article_id,) in rows}
 
 
-def diff_versions(data_dir: Path, version_a: str, version_b: str) -> VersionDiff:
+def diff_versions(data_dir: str | Path, version_a: str, version_b: str) -> VersionDiff:
     """Articles added, removed and changed (row, paragraphs or entities) from version A to version B."""
     import duckdb  # only diff needs it
 
-    dir_a, dir_b = (Path(data_dir) / VERSIONS / v for v in (version_a, version_b))
+    local = VersionStore(data_dir).with_local_copies(version_a, version_b)
+    dir_a, dir_b = (local / VERSIONS / v for v in (version_a, version_b))
     file_a, cols_a = _parquet(dir_a, "articles")
     file_b, cols_b = _parquet(dir_b, "articles")
     common = [c for c in cols_a if c in cols_b and c != "article_id"]
@@ -211,7 +206,7 @@ def diff_versions(data_dir: Path, version_a: str, version_b: str) -> VersionDiff
 
 def run_diff(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
-    data = Path(args.data)
+    data = args.data
     try:
         version_a, version_b = resolve_version(data, args.a), resolve_version(data, args.b)
     except UnknownVersion as err:
@@ -235,13 +230,14 @@ def run_diff(args: argparse.Namespace, out=None) -> int:
 
 
 def run_report(args: argparse.Namespace, out=None) -> int:
+    """The report's local path (for an object store: of this machine's copy of the version)."""
     out = out or sys.stdout
-    data = Path(args.data)
+    data = args.data
     try:
         version_id = resolve_version(data, args.version)
     except UnknownVersion as err:
         return version_error(err)
-    path = data / VERSIONS / version_id / REPORT_FILE
+    path = VersionStore(data).with_local_copies(version_id) / VERSIONS / version_id / REPORT_FILE
     if not path.exists():  # a version published before reports existed
         path = write_report(path.parent)
     print(printable_path(path), file=out)

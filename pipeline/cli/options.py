@@ -31,7 +31,8 @@ def add_expectations_option(parser: argparse.ArgumentParser) -> None:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """What a run reads and writes, and where its tasks run: shared by run, serve and watch."""
-    parser.add_argument("--seeds", default="seeds", help="input folder (default: seeds)")
+    parser.add_argument("--seeds", default="seeds", help="input folder or object-store URL such as s3://bucket/seeds "
+                                                         "(default: seeds)")
     add_data_option(parser, "output folder")
     parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
                         help=f"documents per Prefect task (default: {DEFAULT_SHARD_SIZE})")
@@ -40,7 +41,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--workers", type=int, default=None, metavar="N",
                        help="worker processes on this machine (default: one per core; 1 runs in-process)")
     where.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
-                       help="run the tasks on this existing Dask cluster (seeds and data on a shared filesystem)")
+                       help="run the tasks on this existing Dask cluster (seeds on an object store, "
+                            "or at the same path on every worker)")
     where.add_argument("--dask-workers", type=int, default=None, metavar="N",
                        help="start a local Dask cluster of N worker processes for this run")
 
@@ -49,16 +51,25 @@ def runner_options(args: argparse.Namespace) -> dict:
     return {"workers": args.workers, "dask_address": args.dask_address, "dask_workers": args.dask_workers}
 
 
-def io_error(err: OSError, fallback: Path) -> int:
-    """Full disk, permissions: one line naming the path instead of a traceback."""
+def io_error(err: OSError, fallback: str | Path) -> int:
+    """Full disk, permissions, an object store refusing: one line naming the path or URL
+    instead of a traceback."""
+    from pipeline.core.location import StoreError
+
+    if isinstance(err, StoreError):
+        print(f"error: {printable_path(str(err))}; latest was not moved", file=sys.stderr)
+        return EXIT_IO_ERROR
     path = err.filename or fallback
     print(f"error: {err.strerror or err}: {printable_path(path)}; latest was not moved", file=sys.stderr)
     return EXIT_IO_ERROR
 
 
 def seeds_folder_missing(seeds: str | Path) -> bool:
-    """True, after saying so, when the seeds folder is not there (a usage error)."""
-    if Path(seeds).is_dir():
+    """True, after saying so, when the seeds folder is not there (a usage error). On an object
+    store, a StoreError when the bucket is missing or refuses these credentials."""
+    from pipeline.stages.ingest import seeds_exist
+
+    if seeds_exist(seeds):
         return False
     print(f"error: seeds folder {printable_path(seeds)} does not exist or is not a folder", file=sys.stderr)
     return True

@@ -52,13 +52,14 @@ def _schedule(args: argparse.Namespace) -> dict:
 
 def run_serve(args: argparse.Namespace) -> int:
     """The `serve` command: register the deployment and execute its scheduled runs until stopped."""
+    from pipeline.core.location import absolute
     from pipeline.orchestration.server import LocalPrefectServer, ServerStartError, prefect_api, say, serve_deployment
     from pipeline.storage.lock import RunLock
 
-    if seeds_folder_missing(args.seeds):
-        return EXIT_USAGE
-    seeds, data = Path(args.seeds).resolve(), Path(args.data).resolve()
+    seeds, data = absolute(args.seeds), absolute(args.data)  # folders or object-store URLs
     try:
+        if seeds_folder_missing(seeds):
+            return EXIT_USAGE
         schedule = _schedule(args)
         RunLock(data).check_writable()
     except ValueError as err:
@@ -66,7 +67,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except OSError as err:
         return io_error(err, data)
-    parameters = {"seeds_dir": str(seeds), "data_dir": str(data), "shard_size": args.shard_size}
+    parameters = {"seeds_dir": seeds, "data_dir": data, "shard_size": args.shard_size}
     if args.expectations:
         parameters["expectations_dir"] = str(Path(args.expectations).resolve())
 
@@ -92,7 +93,8 @@ def register(subparsers) -> None:
         "serve", help="run the flow on a schedule (a Prefect deployment served by this process)",
         description="Register a Prefect deployment of the flow with a schedule and execute its runs "
                     "until stopped. Uses PREFECT_API_URL if set, else starts a local Prefect server "
-                    "(database in DATA/.prefect/) and prints its UI address.")
+                    "(database in DATA/.prefect/, or on this machine for an object-store DATA) and prints its UI "
+                    "address.")
     when = parser.add_mutually_exclusive_group(required=True)
     when.add_argument("--cron", help='cron schedule in UTC, e.g. "0 * * * *" (hourly), '
                                      '"30 2 * * *" (daily at 02:30)')

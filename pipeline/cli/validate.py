@@ -31,7 +31,7 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     suites_dir = Path(args.expectations) if args.expectations else SUITES_DIR
-    verdicts = check_files(files, PipelineConfig(), suites_dir, _existing_content(Path(args.data)))
+    verdicts = check_files(files, PipelineConfig(), suites_dir, _existing_content(args.data))
     for verdict in verdicts:
         print("\n".join(verdict.lines()))
     failed = sum(not v.passed for v in verdicts)
@@ -39,14 +39,15 @@ def run_validate(args: argparse.Namespace) -> int:
     return EXIT_VALIDATION_FAILED if failed else EXIT_OK
 
 
-def _existing_content(data_dir: Path) -> dict[str, str]:
+def _existing_content(data_dir: str) -> dict[str, str]:
     """content_sha256 -> article_id of the latest published version, if there is one."""
-    from pipeline.storage.loading import table_location
+    from pipeline.storage.loading import read_table
+    from pipeline.storage.versions import LATEST, UnknownVersion, VersionStore, resolve_version
 
-    path = table_location(data_dir / "latest", "articles")
-    if not path.exists():
+    try:
+        latest = resolve_version(data_dir, LATEST)
+    except UnknownVersion:
         return {}
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path, columns=["content_sha256", "article_id"]).to_pylist()
+    location = VersionStore(data_dir).version_location(latest)
+    table = read_table(location, "articles", columns=["content_sha256", "article_id"]).to_pylist()
     return {row["content_sha256"]: row["article_id"] for row in sorted(table, key=lambda r: r["article_id"])}

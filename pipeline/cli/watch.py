@@ -17,18 +17,30 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.cli import run
-from pipeline.cli.options import EXIT_OK, EXIT_USAGE, add_run_options, interrupted_by_signals, seeds_folder_missing
+from pipeline.cli.options import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_run_options,
+    interrupted_by_signals,
+    io_error,
+    seeds_folder_missing,
+)
 from pipeline.core.textutil import printable_path
 
-Snapshot = dict[str, tuple[int, int]]  # relative POSIX path -> (size, mtime_ns)
+Snapshot = dict[str, tuple]  # relative POSIX path -> (size, mtime_ns), or (size, ETag) on an object store
 
 
-def snapshot(folder: Path) -> Snapshot:
+def snapshot(folder: str | Path) -> Snapshot:
     """Every non-hidden file under folder, recursively, as ingest.discover lists them.
 
-    Nothing is opened: a named pipe or device is only lstat'ed, as ingest only lists it.
+    Nothing is opened: a named pipe or device is only lstat'ed, as ingest only lists it. On an
+    object store: one listing, each object's (size, ETag).
     """
-    from pipeline.stages.ingest import walk
+    from pipeline.core.location import is_remote
+    from pipeline.stages.ingest import objects, walk
+
+    if is_remote(folder):
+        return {relative: (info.get("size"), info.get("ETag")) for relative, info in objects(str(folder)).items()}
 
     found: Snapshot = {}
     for relative, path in walk(folder):
@@ -102,9 +114,12 @@ def _run_arguments(args: argparse.Namespace) -> argparse.Namespace:
 
 def run_watch(args: argparse.Namespace) -> int:
     """The `watch` command: run on start, then on every settled change, until Ctrl-C or SIGTERM."""
-    seeds = Path(args.seeds)
-    if seeds_folder_missing(seeds):
-        return EXIT_USAGE
+    seeds = args.seeds  # a folder or an object-store URL
+    try:
+        if seeds_folder_missing(seeds):
+            return EXIT_USAGE
+    except OSError as err:
+        return io_error(err, seeds)
     if args.poll <= 0 or args.debounce < 0:
         print("error: --poll must be more than 0 and --debounce at least 0 seconds", file=sys.stderr)
         return EXIT_USAGE

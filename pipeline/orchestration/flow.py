@@ -19,6 +19,7 @@ import hashlib
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from pipeline.core import layout, registry, schema
 from pipeline.core import manifest as manifests
 from pipeline.core.config import DEFAULT_SHARD_SIZE, PipelineConfig
 from pipeline.core.keys import KeyMaker, PlannedDocument, build_key
+from pipeline.core.location import join
 from pipeline.core.records import Rejected
 from pipeline.core.stage import Stage
 from pipeline.core.textutil import printable_path, sha256_hex
@@ -52,7 +54,7 @@ from pipeline.stages.entities import resolve, tag
 from pipeline.stages.hygiene import dedupe, signals
 from pipeline.stages.hygiene.dedupe_index import DuplicateIndex
 from pipeline.storage.cache import DocumentCache, HeldOutputs
-from pipeline.storage.lock import RunLock
+from pipeline.storage.lock import DEFAULT_TTL_S, RunLock
 from pipeline.storage.versions import StagedVersion, VersionStore, canonical_json
 from pipeline.tables import assemble
 
@@ -89,11 +91,13 @@ def publish(staged: StagedVersion, manifest: dict, move_latest: bool, group_outc
 @flow(name="news-corpus", persist_result=False, log_prints=False)
 def corpus_flow(seeds_dir: str, data_dir: str, shard_size: int = DEFAULT_SHARD_SIZE,
                 config: PipelineConfig | None = None, expectations_dir: str | None = None,
-                wait_for_lock: bool = True, lock_timeout_s: float | None = None) -> RunSummary:
-    """One run: seeds_dir -> a validated version under data_dir (one run per data_dir at a time)."""
-    with RunLock(Path(data_dir), wait=wait_for_lock, timeout_s=lock_timeout_s, on_wait=_progress):
+                wait_for_lock: bool = True, lock_timeout_s: float | None = None,
+                lock_ttl_s: float = DEFAULT_TTL_S) -> RunSummary:
+    """One run: seeds_dir -> a validated version under data_dir (one run per data_dir at a time).
+    Either may be a local folder or an object-store URL (pipeline.core.location)."""
+    with RunLock(data_dir, wait=wait_for_lock, timeout_s=lock_timeout_s, on_wait=_progress, ttl_s=lock_ttl_s) as lock:
         return _run(seeds_dir, data_dir, shard_size, config or PipelineConfig(),
-                    Path(expectations_dir) if expectations_dir else gx.SUITES_DIR)
+                    Path(expectations_dir) if expectations_dir else gx.SUITES_DIR, lock.confirm)
 
 
 def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, workers: int | None = None,
@@ -102,7 +106,7 @@ def configured_flow(seeds_dir: str, shard_size: int = DEFAULT_SHARD_SIZE, worker
     """corpus_flow with the task runner these settings ask for (see runners.task_runner);
     `n_documents`: how many documents the run will process, when known (default: every input)."""
     if n_documents is None:
-        n_documents = len(ingest.discover(Path(seeds_dir))) if Path(seeds_dir).is_dir() else 0
+        n_documents = len(ingest.discover(seeds_dir)) if ingest.seeds_exist(seeds_dir) else 0
     return corpus_flow.with_options(task_runner=task_runner(n_documents, shard_size, workers, dask_address,
                                                             dask_workers))
 
@@ -122,11 +126,12 @@ class _Documents:
 
 
 def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
-         suites_dir: Path) -> RunSummary:
+         suites_dir: Path, still_locked: Callable[[], None] = lambda: None) -> RunSummary:
+    """The run, under the data folder's lock; `still_locked()` raises if the lock was lost."""
     started = time.perf_counter()
-    store = VersionStore(Path(data_dir))
+    store = VersionStore(data_dir)
     store.remove_staging()  # left by a killed run; never part of a version
-    cache, submit = DocumentCache(Path(data_dir)), _submit(config)
+    cache, submit = DocumentCache(data_dir), _submit(config)
     run_plan = plan.plan_run(seeds_dir, data_dir, config, suites_dir)
     keys, paths, planned, recipe = run_plan.keys, run_plan.paths, run_plan.planned, run_plan.recipe
     _progress(f"found {len(paths)} input files under {printable_path(seeds_dir)}")
@@ -147,6 +152,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         inputs = manifests.inputs((documents.rows[aid] for aid in documents.passed), documents.rejected)
         manifest = manifests.build_manifest(inputs, recipe, documents.build_key, report, documents.warnings)
         _progress("publish: writing the manifest")
+        still_locked()
         result = publish(quote(staged), quote(manifest), report.success, quote(group_outcomes))
     finally:
         staged.discard()
@@ -175,7 +181,7 @@ def _run(seeds_dir: str, data_dir: str, shard_size: int, config: PipelineConfig,
         version_id=result.version_id,
         version_created=result.created,
         latest_moved=result.latest_moved,
-        tables_dir=str(result.path),
+        tables_dir=str(result.location),
         elapsed_s=time.perf_counter() - started,
     )
 
@@ -222,7 +228,7 @@ def _corpus_stages(documents: _Documents, outputs: dict[str, HeldOutputs], confi
                                      schema=schema.TAGGED)
     entities, catalog = resolve.RESOLVE.run(mentions, {r.article_id: r.published_date for r in rows}, config)
     del mentions
-    duplicates = _duplicates(staged.store.data_dir, rows, hygiene, config)
+    duplicates = _duplicates(staged.store.location, rows, hygiene, config)
     holders = signals.paragraph_counts(r.paragraph_keys for r in rows)
     recipe_key = sha256_hex(canonical_json(recipe))
 
@@ -251,11 +257,11 @@ def _corpus_stages(documents: _Documents, outputs: dict[str, HeldOutputs], confi
     return_freed_memory()
 
 
-def _duplicates(data_dir: Path, rows: list[DocumentRow], hygiene: HeldOutputs,
+def _duplicates(data_dir: str, rows: list[DocumentRow], hygiene: HeldOutputs,
                 config: PipelineConfig) -> dict[str, dedupe.DuplicateInfo]:
     """The duplicates stage through its persisted index (DATA/index/): only the signatures of
     new and changed articles are read, only the clusters they touch are recomputed."""
-    path = data_dir / INDEX_DIR / "duplicates.parquet"
+    path = join(data_dir, INDEX_DIR, "duplicates.parquet")
     index = DuplicateIndex.load(path, config)
     size, read = len(index), []
 
@@ -265,7 +271,6 @@ def _duplicates(data_dir: Path, rows: list[DocumentRow], hygiene: HeldOutputs,
 
     duplicates = index.update([r.member() for r in rows], signature_of)
     if read or len(index) != size:
-        path.parent.mkdir(parents=True, exist_ok=True)
         index.save(path)
     return duplicates
 

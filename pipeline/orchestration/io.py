@@ -75,6 +75,7 @@ def run_source_stage(stage: Stage, seeds_dir: str, planned: list[PlannedDocument
             cache.put(rows_entry, doc.key, row := checked(outcome))
             keep(doc, row)
         say(f"{stage.title}: shard {done}/{len(jobs)}")
+    cache.flush()
     current = {used[doc.path].key: outcomes[doc.path] for doc in planned}
     if current.keys() != bundle.keys():
         cache.put_bundle(rows_entry, current)
@@ -133,4 +134,5 @@ def run_article_stages(stages: list[Stage], keys: dict[str, dict[str, str]], art
             cache.put(stage.name, keys[stage.name][article_id], output)
         done[stage.name] += 1
         say(f"{stage.title}: shard {done[stage.name]}/{total[stage.name]}")
+    cache.flush()
     return outputs, counts

@@ -163,12 +163,16 @@ def configured_api_url() -> str | None:
     return get_current_settings().api.url or None
 
 
-def prefect_api(data_dir: Path) -> AbstractContextManager[PrefectApi | LocalPrefectServer]:
+def prefect_api(data_dir: str | Path) -> AbstractContextManager[PrefectApi | LocalPrefectServer]:
     """The configured Prefect API (nothing started), else a LocalPrefectServer under data_dir."""
     url = configured_api_url()
     if url:
         return nullcontext(PrefectApi(url))
-    return LocalPrefectServer(Path(data_dir) / SERVER_HOME)
+    from pipeline.core.location import is_remote, local_cache_dir
+
+    # A database wants a local disk: for an object-store data folder, this machine's folder for it.
+    home = local_cache_dir(str(data_dir)) if is_remote(data_dir) else Path(data_dir)
+    return LocalPrefectServer(home / SERVER_HOME)
 
 
 def say(message: str) -> None:

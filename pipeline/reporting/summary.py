@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.core.location import is_remote, join
 from pipeline.core.textutil import printable_path
 
 
@@ -72,8 +73,10 @@ class RunSummary:
             version_note += "; latest moved back to it"
         out.append(f"version:          {self.version_id} ({version_note})")
         if self.validation_success:
-            out.append(f"tables:           {printable_path(Path(self.data_dir, 'latest'))}/ -> "
-                       f"{printable_path(self.tables_dir)}")
+            from pipeline.storage.versions import LATEST_FILE
+
+            current = join(self.data_dir, LATEST_FILE) if is_remote(self.data_dir) else f"{Path(self.data_dir, 'latest')}/"
+            out.append(f"tables:           {printable_path(current)} -> {printable_path(self.tables_dir)}")
         else:
             out.append(f"tables:           {printable_path(self.tables_dir)} (latest NOT moved: validation failed)")
         out.append(f"elapsed:          {self.elapsed_s:.1f} s")
@@ -83,13 +86,11 @@ class RunSummary:
     def for_unchanged_version(cls, seeds_dir: str, data_dir: str, store, manifest: dict, started: float,
                               counts: dict[str, StageCounts]) -> "RunSummary":
         """The summary of a run that found the latest version already built from its inputs."""
-        import pyarrow.parquet as pq
-
-        from pipeline.storage.loading import table_location
+        from pipeline.storage.loading import read_table
 
         rows = {name: info["rows"] for name, info in manifest["tables"].items()}
-        quarantine = pq.read_table(table_location(store.latest_link, "quarantine"),
-                                   columns=["source_path", "stage", "reason"]).to_pylist()
+        quarantine = read_table(store.readable_location(manifest["version_id"]), "quarantine",
+                                columns=["source_path", "stage", "reason"]).to_pylist()
         return cls(
             seeds_dir=seeds_dir, data_dir=data_dir, n_inputs=len(manifest["inputs"]),
             n_articles=rows["articles"], n_paragraphs=rows["paragraphs"], n_mentions=rows["entities"],
@@ -97,5 +98,5 @@ class RunSummary:
             warnings=[(w["path"], w["reason"]) for w in manifest.get("document_warnings", [])],
             counts=counts,
             validation_success=manifest["validation"]["success"], version_id=manifest["version_id"],
-            tables_dir=str(store.versions_dir / manifest["version_id"]),
+            tables_dir=str(store.version_location(manifest["version_id"])),
             elapsed_s=time.perf_counter() - started)

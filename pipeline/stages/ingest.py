@@ -4,6 +4,10 @@ Only regular files are read, and each is opened once per read without following 
 without blocking (O_NOFOLLOW | O_NONBLOCK), then checked again on the open descriptor: a
 named pipe, socket or device, or a file swapped for one after it was listed, is rejected
 without a single read that could wait forever.
+
+Seeds on an object store (``s3://bucket/prefix``, pipeline.core.location) are its objects:
+no links or devices there, each read is one ranged GET of at most the size limit, and one
+paged listing finds them all. A worker reading them needs credentials, not a shared disk.
 """
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ import hashlib
 import os
 import re
 import stat
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import charset_normalizer
 
 from pipeline.core.config import INPUT_SUFFIXES, PipelineConfig
+from pipeline.core.location import Folder, is_remote
 from pipeline.core.records import Rejected, Source
 
 STAGE = "ingest"
@@ -51,14 +56,32 @@ def walk(seeds_dir: Path):
                 yield name if folder == "." else f"{folder}/{name}", os.path.join(root, name)
 
 
-def discover(seeds_dir: Path) -> list[str]:
+def discover(seeds_dir: str | Path) -> list[str]:
     """Every non-hidden file under seeds_dir, recursively, as sorted relative POSIX paths.
 
     Files with other suffixes are listed too: ingest quarantines them rather than skipping
     them silently. Symbolic links (to files or folders), named pipes, sockets and devices
     are listed and rejected by ingest, never followed or opened.
     """
+    if is_remote(seeds_dir):
+        return sorted(objects(str(seeds_dir)))
     return sorted(relative for relative, _ in walk(seeds_dir))
+
+
+def objects(seeds_url: str) -> dict[str, dict]:
+    """The non-hidden objects under an object-store prefix, by relative path, with what the
+    listing says of each (size, ETag): one paged listing."""
+    return {relative: info for relative, info in Folder(seeds_url).find().items()
+            if not any(part.startswith(".") for part in relative.split("/"))}
+
+
+def seeds_exist(seeds_dir: str | Path) -> bool:
+    """A local seeds folder is there; for an object store, StoreError when the bucket is not
+    there or cannot be listed (a prefix with no objects is an empty corpus)."""
+    if is_remote(seeds_dir):
+        Folder(str(seeds_dir)).check()
+        return True
+    return Path(seeds_dir).is_dir()
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
@@ -71,6 +94,10 @@ def _not_regular(mode: int) -> tuple[str, str] | None:
         return None
     kind = next((name for test, name in _KINDS if test(mode)), f"not a regular file (mode {stat.filemode(mode)})")
     return "not_a_regular_file", f"{kind}; only regular files are read, and this one was not opened"
+
+
+def too_large(size: int, config: PipelineConfig) -> tuple[str, str]:
+    return "too_large", f"{size} bytes is over the limit of {config.max_file_bytes}"
 
 
 def _os_error(err: OSError) -> tuple[str, str]:
@@ -108,19 +135,68 @@ def _precheck(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> tu
     not_regular = _not_regular(info.st_mode)
     if not_regular is not None:
         return not_regular
-    if path.suffix.lower() not in INPUT_SUFFIXES:
-        return "unsupported_format", f"suffix {path.suffix or '(none)'!r} is not one of {sorted(INPUT_SUFFIXES)}"
-    if info.st_size > config.max_file_bytes:
-        return "too_large", f"{info.st_size} bytes is over the limit of {config.max_file_bytes}"
+    return object_precheck(relative_path, info.st_size, config)
+
+
+def object_precheck(relative_path: str, size: int | None, config: PipelineConfig) -> tuple[str, str] | None:
+    """(reason, detail) for a regular file or object that is not read, given its name and size
+    (None: not known yet), else None."""
+    suffix = PurePosixPath(relative_path).suffix
+    if suffix.lower() not in INPUT_SUFFIXES:
+        return "unsupported_format", f"suffix {suffix or '(none)'!r} is not one of {sorted(INPUT_SUFFIXES)}"
+    if size is not None and size > config.max_file_bytes:
+        return too_large(size, config)
     return None
 
 
-def _read(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> bytes | tuple[str, str]:
+def _read_object(seeds_url: str, relative_path: str, config: PipelineConfig) -> bytes | tuple[str, str]:
+    """An object's bytes (one GET of at most the limit plus one byte), or (reason, detail):
+    the same reasons and details as for a local file."""
+    unread = object_precheck(relative_path, None, config)
+    if unread is not None:
+        return unread
+    folder = Folder(seeds_url)
+    try:
+        try:
+            data = folder.fs.cat_file(folder.path(relative_path), start=0, end=config.max_file_bytes + 1)
+        except OSError:  # a ranged read of an empty object is refused (416 InvalidRange)
+            if (folder.info(relative_path) or {}).get("size") != 0:
+                raise
+            data = b""
+        if len(data) > config.max_file_bytes:
+            size = (folder.info(relative_path) or {}).get("size", len(data))
+            return too_large(size, config)
+    except FileNotFoundError:
+        return _os_error(OSError(errno.ENOENT, "not found"))
+    except OSError as err:
+        return _os_error(err)
+    return data
+
+
+Read = bytes | tuple[str, str]  # what _read gives: the bytes, or (reason, detail) of a file not read
+_CONCURRENT_READS = 16  # objects fetched at once: a request's latency, not bandwidth, is the cost
+
+
+def read_ahead(seeds_dir: str | Path, relative_paths: list[str], config: PipelineConfig) -> dict[str, Read]:
+    """Object-store inputs read side by side, by path, for `ingest`/`fingerprint` to use
+    instead of one request after another; {} for a local folder (read as used)."""
+    if not is_remote(seeds_dir) or not relative_paths:
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(_CONCURRENT_READS, len(relative_paths))) as pool:
+        reads = pool.map(lambda path: _read_object(str(seeds_dir), path, config), relative_paths)
+        return dict(zip(relative_paths, reads))
+
+
+def _read(seeds_dir: str | Path, relative_path: str, config: PipelineConfig) -> bytes | tuple[str, str]:
     """The file's bytes, read once through one descriptor, or (reason, detail) if it is not read.
 
     Whatever was checked when the file was listed may have changed since: the open neither
     follows a link nor waits (a FIFO swapped in), and the descriptor is checked again.
     """
+    if is_remote(seeds_dir):
+        return _read_object(str(seeds_dir), relative_path, config)
     unread = _precheck(seeds_dir, relative_path, config)
     if unread is not None:
         return unread
@@ -137,7 +213,7 @@ def _read(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> bytes 
             if not_regular is not None:
                 return not_regular
             if info.st_size > config.max_file_bytes:
-                return "too_large", f"{info.st_size} bytes is over the limit of {config.max_file_bytes}"
+                return too_large(info.st_size, config)
             data = handle.read(config.max_file_bytes + 1)
         except OSError as err:
             return _os_error(err)
@@ -146,14 +222,15 @@ def _read(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> bytes 
     return data
 
 
-def fingerprint(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> str:
+def fingerprint(seeds_dir: str | Path, relative_path: str, config: PipelineConfig, read: Read | None = None) -> str:
     """What ingest's outcome depends on: the SHA-256 of the bytes it would read, or for a
     file it rejects unread, "unread:<reason>:<detail>". Incremental runs key reuse on it.
 
     The file may change before ingest reads it: a run keys each outcome on the bytes ingest
     actually read (Source.sha256; pipeline.core.keys.outcome_fingerprint), not on this.
     """
-    read = _read(Path(seeds_dir), relative_path, config)
+    if read is None:
+        read = _read(seeds_dir, relative_path, config)
     if isinstance(read, tuple):
         return unread_fingerprint(*read)
     return hashlib.sha256(read).hexdigest()
@@ -163,13 +240,15 @@ def unread_fingerprint(reason: str, detail: str) -> str:
     return f"unread:{reason}:{detail}"
 
 
-def ingest(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Source | Rejected:
-    path = Path(seeds_dir, relative_path)
+def ingest(seeds_dir: str | Path, relative_path: str, config: PipelineConfig, read: Read | None = None
+           ) -> Source | Rejected:
+    """The file as a Source, or Rejected; `read`: its bytes (or why not) from read_ahead."""
+    suffix = PurePosixPath(relative_path).suffix
 
     def reject(reason: str, detail: str, sha256: str | None = None) -> Rejected:
         return Rejected(relative_path, STAGE, reason, detail, sha256)
 
-    data = _read(Path(seeds_dir), relative_path, config)
+    data = _read(seeds_dir, relative_path, config) if read is None else read
     if isinstance(data, tuple):
         return reject(*data)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -181,7 +260,7 @@ def ingest(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Sourc
     text, encoding = decoded
     if not text.strip():
         return reject("whitespace_only", "file holds only whitespace", sha256)
-    return Source(relative_path, sha256, INPUT_SUFFIXES[path.suffix.lower()], encoding, text, len(data))
+    return Source(relative_path, sha256, INPUT_SUFFIXES[suffix.lower()], encoding, text, len(data))
 
 
 _DECODE_DETAILS = {

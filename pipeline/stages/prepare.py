@@ -26,8 +26,9 @@ class Prepared:
     boilerplate: pa.RecordBatch
 
 
-def prepare_document(seeds_dir: Path, relative_path: str, config: PipelineConfig) -> Prepared | Rejected:
-    source = ingest.ingest(seeds_dir, relative_path, config)
+def prepare_document(seeds_dir: str | Path, relative_path: str, config: PipelineConfig,
+                     read: ingest.Read | None = None) -> Prepared | Rejected:
+    source = ingest.ingest(seeds_dir, relative_path, config, read)
     if isinstance(source, Rejected):
         return source
     stage = "extract"
@@ -44,7 +45,12 @@ def prepare_document(seeds_dir: Path, relative_path: str, config: PipelineConfig
 
 
 def prepare_sources(sources: list[SourceRef], config: PipelineConfig) -> list[Prepared | Rejected]:
-    return [prepare_document(Path(source.seeds_dir), source.path, config) for source in sources]
+    by_folder: dict[str, list[str]] = {}
+    for source in sources:
+        by_folder.setdefault(source.seeds_dir, []).append(source.path)
+    read = {(folder, path): data for folder, paths in by_folder.items()
+            for path, data in ingest.read_ahead(folder, paths, config).items()}
+    return [prepare_document(s.seeds_dir, s.path, config, read.get((s.seeds_dir, s.path))) for s in sources]
 
 
 def _without_page(article: Article) -> Article:

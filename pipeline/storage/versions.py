@@ -1,12 +1,21 @@
-"""Immutable, content-addressed versions under DATA/versions/<id>/ and an atomic `latest` link.
+"""Immutable, content-addressed versions under DATA/versions/<id>/, and DATA/LATEST naming
+the current one.
 
 A version is a folder per table of Parquet parts (pipeline.core.layout) and a manifest.
-It is written in full under DATA/.staging/ and renamed into place, so a reader never sees
-half a version; `latest` is a relative symlink replaced with os.replace. A part whose key
+In a local data folder it is written in full under DATA/.staging/ and renamed into place,
+so a reader never sees half a version; then `latest`, a relative symlink, is replaced with
+os.replace, and last DATA/LATEST (the version id) is replaced the same way. On an object
+store there are no renames or links: the version is staged in a local folder, its objects
+are uploaded (the manifest last), and it becomes current when LATEST is written, one PUT,
+last of all. So a run killed at any moment leaves LATEST naming a whole version, and readers
+everywhere have one rule: read LATEST, then versions/<id>/. A part whose key
 (what its rows depend on) is the one a part of the latest version was built from is not
 built again: the new version gets a hard link to the same file, so unchanged parts cost
 neither time nor disk. Those keys, and the validation outcomes of each group of parts, are
-kept next to the version in `parts.json`, which is not part of its id.
+kept next to the version in `parts.json`, which is not part of its id. On an object store
+an unchanged part is copied inside the store, and this machine keeps a read-only copy of the
+versions it has published or read (pipeline.core.location.local_cache_dir), so that linking, validating
+and reporting read local files.
 """
 from __future__ import annotations
 
@@ -22,14 +31,18 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.core import layout, schema
+from pipeline.core.location import Folder, atomic_write, is_remote, join, local_cache_dir
 from pipeline.core.textutil import sha256_hex
 from pipeline.storage.parquet import write_parquet
 
 MANIFEST = "manifest.json"
 SIDECAR = "parts.json"
-LATEST = "latest"
+LATEST = "latest"  # the symlink of a local data folder, and the name that means the current version
+LATEST_FILE = "LATEST"  # the current version's id: the one rule readers follow, local or remote
 VERSIONS = "versions"
 STAGING = ".staging"
+COPYING = ".copying"  # an object store's versions being copied to this machine (leftovers: safe to delete)
+RUNS_LOG = "runs.jsonl"
 
 
 class UnknownVersion(LookupError):
@@ -43,10 +56,11 @@ class NoVersions(UnknownVersion):
 @dataclass(frozen=True)
 class PublishResult:
     version_id: str
-    path: Path
+    location: str | Path  # the version's folder: local, or a URL on the object store
     created: bool  # False when an identical version already existed
     latest_moved: bool
     manifest: dict
+    path: Path  # a local folder holding the version (the same as location when that is local)
 
 
 def canonical_json(value) -> str:
@@ -54,23 +68,87 @@ def canonical_json(value) -> str:
 
 
 class VersionStore:
-    def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir)
+    def __init__(self, data_dir: str | Path):
+        self.remote = is_remote(data_dir)
+        self.location = str(data_dir).rstrip("/") if self.remote else str(data_dir)
+        # A local data folder is used in place; an object store through a Folder and a local
+        # working folder (staging, and read-only copies of its versions).
+        self.data_dir = local_cache_dir(self.location) if self.remote else Path(data_dir)
+        self.objects = Folder(self.location) if self.remote else None
         self.versions_dir = self.data_dir / VERSIONS
         self.latest_link = self.data_dir / LATEST
 
     def latest_version(self) -> str | None:
+        """The id LATEST names (a local folder from before LATEST existed: its symlink's)."""
+        if self.remote:
+            text = (self.objects.read_bytes(LATEST_FILE) or b"").decode("ascii", "replace").strip()
+            return text or None
+        try:
+            return (self.data_dir / LATEST_FILE).read_text(encoding="ascii").strip() or None
+        except OSError:
+            pass
         try:
             return Path(os.readlink(self.latest_link)).name
         except OSError:
             return None
 
-    def latest_manifest(self) -> dict | None:
-        """The manifest `latest` points at, or None when there is no (readable) latest version."""
+    def version_location(self, version_id: str) -> str | Path:
+        """Where a version's files are: a local folder, or a URL on the object store."""
+        return join(self.location, VERSIONS, version_id) if self.remote else self.versions_dir / version_id
+
+    def readable_location(self, version_id: str) -> str | Path:
+        """Where to read a version from: this machine's copy when it has one, else its location."""
+        copy = self.versions_dir / version_id
+        return copy if (copy / MANIFEST).exists() else self.version_location(version_id)
+
+    def read_manifest(self, version_id: str) -> dict | None:
         try:
-            return json.loads((self.latest_link / MANIFEST).read_text(encoding="utf-8"))
+            if self.remote:
+                return json.loads(self.objects.read_bytes(f"{VERSIONS}/{version_id}/{MANIFEST}") or b"null")
+            return json.loads((self.versions_dir / version_id / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+
+    def latest_manifest(self) -> dict | None:
+        """The manifest LATEST names, or None when there is no (readable) latest version."""
+        latest = self.latest_version()
+        return None if latest is None else self.read_manifest(latest)
+
+    def local_copy(self, version_id: str) -> Path:
+        """A local folder holding the version: itself in a local data folder; on an object store
+        a read-only copy made once (versions never change), complete when its manifest is there."""
+        folder = self.versions_dir / version_id
+        if not self.remote or (folder / MANIFEST).exists():
+            return folder
+        if self.read_manifest(version_id) is None:
+            raise FileNotFoundError(f"{self.location}/{VERSIONS}/{version_id} is not a published version")
+        download = Path(tempfile.mkdtemp(dir=_made(self.data_dir / COPYING)))  # not under STAGING: no lock held
+        try:
+            self.objects.download(f"{VERSIONS}/{version_id}", download)
+            self.versions_dir.mkdir(parents=True, exist_ok=True)
+            if not folder.exists():
+                os.rename(download, folder)
+        except OSError:
+            if not (folder / MANIFEST).exists():
+                raise
+        finally:
+            shutil.rmtree(download, ignore_errors=True)
+        return folder
+
+    def with_local_copies(self, *version_ids: str) -> Path:
+        """A local data folder holding these versions under versions/<id>/: the data folder
+        itself, or for an object store this machine's folder of copies (see local_copy)."""
+        for version_id in version_ids:
+            self.local_copy(version_id)
+        return self.data_dir
+
+    def published_at(self, version_id: str) -> datetime:
+        """When the version's manifest was written (for versions no runs.jsonl line dates)."""
+        if self.remote:
+            info = self.objects.info(f"{VERSIONS}/{version_id}/{MANIFEST}") or {}
+            moment = info.get("LastModified")
+            return moment if isinstance(moment, datetime) else datetime.fromtimestamp(0, timezone.utc)
+        return datetime.fromtimestamp((self.versions_dir / version_id / MANIFEST).stat().st_mtime, timezone.utc)
 
     def remove_staging(self) -> None:
         """Delete half-written versions a killed run left behind (call under the run lock)."""
@@ -95,38 +173,63 @@ class VersionStore:
             staged.discard()
 
     def _point_latest_at(self, version_id: str) -> None:
+        if self.remote:
+            self.objects.write_bytes(LATEST_FILE, f"{version_id}\n".encode("ascii"))
+            return
         temporary = self.data_dir / f".{LATEST}.{os.getpid()}"
         temporary.unlink(missing_ok=True)
         os.symlink(Path(VERSIONS) / version_id, temporary)
         os.replace(temporary, self.latest_link)
+        atomic_write(self.data_dir / LATEST_FILE, lambda handle: handle.write(f"{version_id}\n".encode("ascii")))
 
     def record_run(self, entry: dict) -> None:
         """Append one line to DATA/runs.jsonl: the only place that holds wall-clock times."""
         entry = {"finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **entry}
-        with open(self.data_dir / "runs.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps(entry, sort_keys=True) + "\n")
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+        if self.remote:  # no appending to an object: read, add, write (one run at a time holds the lock)
+            self.objects.write_bytes(RUNS_LOG, (self.objects.read_bytes(RUNS_LOG) or b"") + line)
+            return
+        with open(self.data_dir / RUNS_LOG, "ab") as log:
+            log.write(line)
+
+    def runs_log(self) -> str:
+        """DATA/runs.jsonl's text ('' when there is none)."""
+        if self.remote:
+            return (self.objects.read_bytes(RUNS_LOG) or b"").decode("utf-8", "replace")
+        try:
+            return (self.data_dir / RUNS_LOG).read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @dataclass(frozen=True)
 class ReusableParts:
     """The parts of a published version, by file, that a new version may link instead of build."""
 
-    folder: Path | None
+    folder: Path | None  # a local folder holding the version (see VersionStore.local_copy)
+    version_id: str | None
     entries: dict[str, dict]  # part file -> its manifest entry (file, rows, sha256)
     keys: dict[str, str]  # part file -> the key it was built from
     validation: dict[str, list]  # group key -> recorded outcomes (pipeline.checks.tables)
 
     @classmethod
     def of_latest(cls, store: VersionStore) -> ReusableParts:
-        manifest, version = store.latest_manifest(), store.latest_version()
+        version = store.latest_version()
+        manifest = None if version is None else store.read_manifest(version)
         try:
-            sidecar = json.loads((store.versions_dir / str(version) / SIDECAR).read_text(encoding="utf-8"))
+            folder = store.local_copy(version) if manifest is not None else None
+            sidecar = json.loads((folder / SIDECAR).read_text(encoding="utf-8")) if folder else {}
         except (OSError, ValueError):
             sidecar = {}
         if manifest is None or not sidecar:
-            return cls(None, {}, {}, {})
+            return cls(None, None, {}, {}, {})
         entries = {e["file"]: e for info in manifest["tables"].values() for e in info.get("parts", [])}
-        return cls(store.versions_dir / version, entries, sidecar.get("keys", {}), sidecar.get("validation", {}))
+        return cls(folder, version, entries, sidecar.get("keys", {}), sidecar.get("validation", {}))
 
     def find(self, file: str, key: str | None) -> dict | None:
         if key is None or self.folder is None or self.keys.get(file) != key or file not in self.entries:
@@ -144,6 +247,7 @@ class StagedVersion:
         self.folder = Path(tempfile.mkdtemp(dir=staging_root))
         self.entries: dict[str, dict[str, dict]] = {name: {} for name in schema.TABLES}  # table -> file -> entry
         self.keys: dict[str, str] = {}
+        self.linked_files: set[str] = set()
         self.built = self.linked = 0
 
     def put(self, table: str, part: str, key: str | None, build: Callable[[], pa.Table]) -> dict:
@@ -155,6 +259,7 @@ class StagedVersion:
         entry = self.reusable.find(file, key)
         if entry is not None:
             _link_or_copy(self.reusable.folder / file, target)
+            self.linked_files.add(file)
             self.linked += 1
         else:
             entry = {**write_parquet(build(), target), "file": file}
@@ -199,16 +304,30 @@ class StagedVersion:
         store = self.store
         store.versions_dir.mkdir(parents=True, exist_ok=True)
         final = store.versions_dir / version_id
-        created = not final.exists()
-        if created:
+        created = store.read_manifest(version_id) is None if store.remote else not final.exists()
+        if created or (store.remote and not final.exists()):
             if add_files is not None:
                 add_files(self.folder)
-            _fsync_tree(self.folder)
-            os.rename(self.folder, final)
+            if created and store.remote:
+                self._upload(version_id)
+            if not store.remote:
+                _fsync_tree(self.folder)
+            if not final.exists():
+                os.rename(self.folder, final)  # on an object store: this machine's copy of the version
         latest_moved = move_latest and store.latest_version() != version_id
         if latest_moved:
             store._point_latest_at(version_id)
-        return PublishResult(version_id, final, created, latest_moved, manifest)
+        return PublishResult(version_id, store.version_location(version_id), created, latest_moved, manifest, final)
+
+    def _upload(self, version_id: str) -> None:
+        """The staged version to the object store: unchanged parts copied there from the latest
+        version, the others uploaded, the manifest last (a version without one is not listed)."""
+        prefix, files = f"{VERSIONS}/{version_id}", sorted(_files_under(self.folder))
+        linked = [f for f in files if f in self.linked_files]
+        self.store.objects.copy([(f"{VERSIONS}/{self.reusable.version_id}/{f}", f"{prefix}/{f}") for f in linked])
+        self.store.objects.upload([(self.folder / f, f"{prefix}/{f}") for f in files
+                                   if f not in self.linked_files and f != MANIFEST])
+        self.store.objects.upload([(self.folder / MANIFEST, f"{prefix}/{MANIFEST}")])
 
     def discard(self) -> None:
         """Remove what is left in staging (everything, unless committed)."""
@@ -221,6 +340,10 @@ def _link_or_copy(source: Path, target: Path) -> None:
     except OSError:  # another filesystem, or one without hard links
         shutil.copyfile(source, target)
 
+
+
+def _files_under(folder: Path) -> list[str]:
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -237,15 +360,18 @@ def _fsync_tree(directory: Path) -> None:
         os.close(fd)
 
 
-def version_ids(data_dir: Path) -> list[str]:
-    """Ids of the published versions under data_dir (directories holding a manifest), sorted."""
+def version_ids(data_dir: str | Path) -> list[str]:
+    """Ids of the published versions under data_dir (folders holding a manifest), sorted."""
+    if is_remote(data_dir):
+        found = Folder(str(data_dir)).find(VERSIONS)  # versions/<id>/manifest.json, versions/<id>/<table>/...
+        return sorted(parts[1] for parts in (name.split("/") for name in found) if parts[2:] == [MANIFEST])
     root = Path(data_dir) / VERSIONS
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
-def resolve_version(data_dir: Path, name: str) -> str:
+def resolve_version(data_dir: str | Path, name: str) -> str:
     """The version id that `name` (full id, unique prefix or 'latest') names.
 
     NoVersions when there is nothing published to name; UnknownVersion when `name` matches
@@ -253,7 +379,7 @@ def resolve_version(data_dir: Path, name: str) -> str:
     """
     ids = version_ids(data_dir)
     if name == LATEST:
-        latest = VersionStore(Path(data_dir)).latest_version()
+        latest = VersionStore(data_dir).latest_version()
         if latest not in ids:
             raise NoVersions(f"no latest version under {data_dir}/ (run `pipeline run --data {data_dir}` first)")
         return latest

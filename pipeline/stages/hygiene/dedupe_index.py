@@ -15,7 +15,7 @@ other component (and its DuplicateInfo) is as it was.
 from __future__ import annotations
 
 import json
-import os
+import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.config import PipelineConfig
+from pipeline.core.location import read_file, write_file
 from pipeline.stages.hygiene.dedupe import (
     LSH_WEIGHTS,
     MINHASH_SCHEME,
@@ -92,7 +93,7 @@ class DuplicateIndex:
 
         index = cls(config)
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(pa.BufferReader(read_file(*posixpath.split(str(path)))))
             if json.loads((table.schema.metadata or {}).get(_METADATA_KEY, b"null")) != index.params:
                 return index
             index._restore(table)
@@ -101,11 +102,10 @@ class DuplicateIndex:
         return index
 
     def save(self, path: str | Path) -> None:
-        """Write the index to `path` through a temporary file, so a killed run leaves the old or the new one."""
+        """Write the index to `path` (local or a URL) whole, so a killed run leaves the old or the new one."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        path = Path(path)
         keys = sorted(self._stored)
         ids = [k[0] for k in keys]
         rows = np.array([self._row[a] for a in ids], dtype=np.int64)
@@ -121,13 +121,7 @@ class DuplicateIndex:
             "cluster": pa.array([i.cluster if i else None for i in infos], pa.string()),
             "similarity": pa.array([i.similarity if i else None for i in infos], pa.float64()),
         }).replace_schema_metadata({_METADATA_KEY: json.dumps(self.params, sort_keys=True)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            pq.write_table(table, temporary)
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        write_file(*posixpath.split(str(path)), lambda handle: pq.write_table(table, handle))
 
     def update(self, members: list[Member], signature_of: Callable[[str], Sequence[int]]) -> dict[str, DuplicateInfo]:
         """Bring the index to the corpus `members` (all of it) and return
