@@ -508,3 +508,18 @@ def test_load_and_duckdb_read_the_latest_version_on_the_bucket(s3_env, first_s3_
     parts = f"{data}/versions/{version_id}/articles/*.parquet"
     [(count,)] = con.sql(f"SELECT count(*) FROM read_parquet('{parts}')").fetchall()
     assert count == len(local)
+
+
+def test_watch_sees_objects_added_changed_and_removed(s3_env, s3_server, fs, s3_bucket):
+    """`pipeline watch --seeds s3://...` looks at one listing: each object's size and ETag."""
+    from pipeline.cli.watch import changed_paths, snapshot
+
+    seeds = f"s3://{s3_bucket}/seeds"
+    fs.pipe({f"{s3_bucket}/seeds/a.txt": b"first story", f"{s3_bucket}/seeds/sub/b.html": b"<p>second</p>",
+             f"{s3_bucket}/seeds/.hidden.txt": b"not an input"})
+    before = snapshot(seeds)
+    assert sorted(before) == ["a.txt", "sub/b.html"]
+    assert snapshot(seeds) == before  # nothing changed: nothing to run
+    fs.pipe({f"{s3_bucket}/seeds/a.txt": b"first story, edited", f"{s3_bucket}/seeds/c.txt": b"third"})
+    fs.rm(f"{s3_bucket}/seeds/sub/b.html")
+    assert changed_paths(before, snapshot(seeds)) == ["a.txt", "c.txt", "sub/b.html"]

@@ -72,13 +72,13 @@ def run_explain(args: argparse.Namespace, out=None) -> int:
         article = _matching_source(articles, args.source)
         if article is None:
             print(f"error: no article with source path '{printable_path(args.source)}' in "
-                  f"{printable_path(data)}/{args.version} "
+                  f"{printable_path(args.data)}/{args.version} "
                   "(it may be quarantined; see the quarantine table)", file=sys.stderr)
             return EXIT_USAGE
     else:
         article = next((a for a in articles if a["article_id"] == args.article_id), None)
         if article is None:
-            print(f"error: no article {args.article_id!r} in {printable_path(data)}/{args.version}", file=sys.stderr)
+            print(f"error: no article {args.article_id!r} in {printable_path(args.data)}/{args.version}", file=sys.stderr)
             return EXIT_USAGE
     blocks = sorted(_read("boilerplate", data, version,
                           ["block_index", "text", "role", "kept", "reason", "input_kind_reason"],
