@@ -78,10 +78,6 @@ class Folder:
     def __init__(self, url: str):
         self.url = str(url).rstrip("/")
         self.fs, self.root = filesystem(self.url)
-        self.protocol = self.url.split("://", 1)[0]
-
-    def child(self, relative: str) -> Folder:
-        return Folder(self.join(relative))
 
     def join(self, relative: str) -> str:
         """The URL of ``relative``."""
@@ -147,9 +143,6 @@ class Folder:
             return self._call(self.fs.info, self.path(relative), refresh=True)
         except FileNotFoundError:
             return None
-
-    def exists(self, relative: str) -> bool:
-        return self.info(relative) is not None
 
     def find(self, relative: str = "") -> dict[str, dict]:
         """Every object under ``relative``, by path relative to this folder, with what the

@@ -166,7 +166,7 @@ class ObjectStoreLock(_Waiting):
             pass
         held = self._held()
         if held is None:
-            return False  # released meanwhile: try again at once next round
+            return False  # released meanwhile: created again after the next poll
         info, etag = held
         if info.get("expires", float("inf")) > time.time():
             return False

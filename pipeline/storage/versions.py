@@ -31,7 +31,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.core import layout, schema
-from pipeline.core.location import Folder, atomic_write, is_remote, join, local_cache_dir
+from pipeline.core.location import Folder, is_remote, join, local_cache_dir, read_file, write_file
 from pipeline.core.textutil import sha256_hex
 from pipeline.storage.parquet import write_parquet
 
@@ -80,13 +80,9 @@ class VersionStore:
 
     def latest_version(self) -> str | None:
         """The id LATEST names (a local folder from before LATEST existed: its symlink's)."""
-        if self.remote:
-            text = (self.objects.read_bytes(LATEST_FILE) or b"").decode("ascii", "replace").strip()
-            return text or None
-        try:
-            return (self.data_dir / LATEST_FILE).read_text(encoding="ascii").strip() or None
-        except OSError:
-            pass
+        text = read_file(self.location, LATEST_FILE)
+        if text is not None or self.remote:
+            return (text or b"").decode("ascii", "replace").strip() or None
         try:
             return Path(os.readlink(self.latest_link)).name
         except OSError:
@@ -103,9 +99,7 @@ class VersionStore:
 
     def read_manifest(self, version_id: str) -> dict | None:
         try:
-            if self.remote:
-                return json.loads(self.objects.read_bytes(f"{VERSIONS}/{version_id}/{MANIFEST}") or b"null")
-            return json.loads((self.versions_dir / version_id / MANIFEST).read_text(encoding="utf-8"))
+            return json.loads(read_file(self.location, f"{VERSIONS}/{version_id}/{MANIFEST}") or b"null")
         except (OSError, ValueError):
             return None
 
@@ -173,14 +167,12 @@ class VersionStore:
             staged.discard()
 
     def _point_latest_at(self, version_id: str) -> None:
-        if self.remote:
-            self.objects.write_bytes(LATEST_FILE, f"{version_id}\n".encode("ascii"))
-            return
-        temporary = self.data_dir / f".{LATEST}.{os.getpid()}"
-        temporary.unlink(missing_ok=True)
-        os.symlink(Path(VERSIONS) / version_id, temporary)
-        os.replace(temporary, self.latest_link)
-        atomic_write(self.data_dir / LATEST_FILE, lambda handle: handle.write(f"{version_id}\n".encode("ascii")))
+        if not self.remote:
+            temporary = self.data_dir / f".{LATEST}.{os.getpid()}"
+            temporary.unlink(missing_ok=True)
+            os.symlink(Path(VERSIONS) / version_id, temporary)
+            os.replace(temporary, self.latest_link)
+        write_file(self.location, LATEST_FILE, lambda handle: handle.write(f"{version_id}\n".encode("ascii")))
 
     def record_run(self, entry: dict) -> None:
         """Append one line to DATA/runs.jsonl: the only place that holds wall-clock times."""
@@ -194,12 +186,7 @@ class VersionStore:
 
     def runs_log(self) -> str:
         """DATA/runs.jsonl's text ('' when there is none)."""
-        if self.remote:
-            return (self.objects.read_bytes(RUNS_LOG) or b"").decode("utf-8", "replace")
-        try:
-            return (self.data_dir / RUNS_LOG).read_text(encoding="utf-8")
-        except OSError:
-            return ""
+        return (read_file(self.location, RUNS_LOG) or b"").decode("utf-8", "replace")
 
 
 def _made(folder: Path) -> Path:
